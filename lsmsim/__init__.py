@@ -1,0 +1,12 @@
+"""lsmsim: prove that a nested Linux Security Module policy stays within the policy
+of the namespace above it, or report each expansion with a concrete witness."""
+from .api import check, decide_request, detect_lsm, load
+from .errors import LsmsimError, PolicyError, UsageError
+from .model.requests import CapabilityRequest, ExecRequest, FileRequest, NetworkRequest
+from .verify.result import CheckResult, Denial, Verdict
+
+__version__ = "0.1.0"
+
+__all__ = ["CapabilityRequest", "CheckResult", "Denial", "ExecRequest", "FileRequest",
+           "LsmsimError", "NetworkRequest", "PolicyError", "UsageError", "Verdict", "check",
+           "decide_request", "detect_lsm", "load"]

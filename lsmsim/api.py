@@ -1,0 +1,54 @@
+"""The Python API (DESIGN §4): load policies, check containment, decide requests."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import PolicyError, Position, UsageError
+from .frontends.apparmor import load_apparmor
+from .model.policy import Policy, Profile
+from .model.requests import Request
+from .simulate.decide import Decision, decide
+from .verify.check import check_within, select_profile
+from .verify.prover import DEFAULT_RLIMIT
+from .verify.result import CheckResult
+
+_SELINUX_WORDS = ("allow ", "type ", "class ", "sid ", "attribute ", "typeattribute ")
+
+
+def detect_lsm(path: str | Path) -> str:
+    """``apparmor``, ``selinux`` or ``cil``, judged from the file's content."""
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError as error:
+        raise PolicyError(f"{path}: cannot read: {error.strerror}") from None
+    code = [line.strip() for line in text.splitlines()
+            if line.strip() and not line.strip().startswith(("#", ";"))]
+    if code and all(line.startswith("(") for line in code[:5]):
+        return "cil"
+    if code and sum(line.startswith(_SELINUX_WORDS) for line in code) > len(code) / 2:
+        return "selinux"
+    return "apparmor"
+
+
+def load(path: str | Path, include: list[str | Path] | tuple = (), lsm: str | None = None) -> Policy:
+    """Read a policy file into the model (``include`` = AppArmor include roots)."""
+    lsm = lsm or detect_lsm(path)
+    if lsm == "apparmor":
+        return load_apparmor(path, include)
+    raise PolicyError(f"{lsm} policies are not supported by this version of lsmsim",
+                      Position(str(path), 1, 1))
+
+
+def check(child: Policy, within: Policy, child_profile: str | None = None,
+          parent_profile: str | None = None, rlimit: int = DEFAULT_RLIMIT) -> CheckResult:
+    """Prove ``child`` within the parent policy ``within``, or list its expansions."""
+    return check_within(child, within, child_profile, parent_profile, rlimit)
+
+
+def decide_request(policy: Policy, request: Request, profile: str | None = None) -> Decision:
+    """What one profile of ``policy`` decides for a concrete request."""
+    return decide(select_profile(policy, profile), request)
+
+
+__all__ = ["Policy", "Profile", "CheckResult", "Decision", "UsageError", "check", "decide_request",
+           "detect_lsm", "load"]

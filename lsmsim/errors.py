@@ -1,0 +1,33 @@
+"""Errors that carry a source position, so every message reads ``file:line:col: message``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a piece of policy text starts: file, 1-based line and column."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class LsmsimError(Exception):
+    """Base of every error lsmsim reports to a user (exit code 2)."""
+
+
+class PolicyError(LsmsimError):
+    """Bad policy input: the message names the file, line and column."""
+
+    def __init__(self, message: str, position: Position | None = None):
+        self.message = message
+        self.position = position
+        super().__init__(f"{position}: {message}" if position else message)
+
+
+class UsageError(LsmsimError):
+    """Bad command-line or API usage (unknown profile, missing option)."""

@@ -1,0 +1,23 @@
+"""The AppArmor front end: profile text (with includes) → :class:`lsmsim.model.Policy`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...errors import PolicyError, Position
+from ...model.policy import Policy
+from .build import PolicyBuilder
+from .includes import IncludeLoader
+
+
+def load_apparmor(path: str | Path, include: list[str | Path] | tuple = ()) -> Policy:
+    """Read an AppArmor policy file, resolving includes only inside ``include`` roots
+    and the file's own directory."""
+    loader = IncludeLoader(Path(path), [Path(p) for p in include])
+    nodes = loader.load()
+    policy = PolicyBuilder(str(path)).build(nodes, tuple(loader.files_read))
+    if not policy.profiles:
+        raise PolicyError("no profile defined in this file", Position(str(path), 1, 1))
+    return policy
+
+
+__all__ = ["load_apparmor"]

@@ -1,0 +1,160 @@
+"""Syntax nodes → model: expands variables, applies prefixes, checks placement."""
+from __future__ import annotations
+
+import dataclasses
+
+from ...errors import PolicyError
+from ...model.glob import Glob, GlobError, squash_slashes
+from ...model.names import CAPABILITIES, FAMILY_ALIASES, NETWORK_FAMILIES, PROTOCOLS, SOCKET_TYPES
+from ...model.policy import ALL_PATHS, Mode, Policy, Profile
+from ...model.rules import (CapabilityRule, ExecKind, ExecMode, FileRule, NetworkRule, OtherRule,
+                            Qualifier, Rule)
+from ...model.source import Source
+from . import syntax as s
+from .modes import parse_mode
+from .variables import Variables, escape_glob
+
+_MODE_FLAGS = {"enforce": Mode.ENFORCE, "complain": Mode.COMPLAIN, "kill": Mode.KILL,
+               "unconfined": Mode.UNCONFINED, "default_allow": Mode.DEFAULT_ALLOW,
+               "prompt": Mode.COMPLAIN}
+_OTHER_FLAGS = {"audit", "chroot_relative", "namespace_relative", "mediate_deleted",
+                "delegate_deleted", "attach_disconnected", "no_attach_disconnected",
+                "chroot_attach", "chroot_no_attach", "interruptible", "debug"}
+_VALUED_FLAGS = ("attach_disconnected.path=", "kill.signal=", "error=")
+
+
+class PolicyBuilder:
+    """Builds a :class:`Policy` from the spliced syntax nodes of one file."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.variables = Variables()
+        self.booleans: dict[str, bool] = {}
+
+    def build(self, nodes: tuple, files_read: tuple[str, ...] = ()) -> Policy:
+        profiles = []
+        for node in nodes:
+            match node:
+                case s.Assignment():
+                    self.variables.define(node.name, node.values, node.append, node.source)
+                case s.BoolAssignment():
+                    self.booleans[node.name] = node.value
+                case s.Alias() | s.Abi():
+                    pass  # aliases and ABIs do not change what these rule kinds permit
+                case s.ProfileDecl():
+                    profiles.append(node)
+                case _:
+                    raise PolicyError("rules must stand inside a profile", node.source.position)
+        built = tuple(self._profile(p, parent=None) for p in profiles)
+        names = [p.name for p in built]
+        for profile, decl in zip(built, profiles):
+            if names.count(profile.name) > 1:
+                raise PolicyError(f"profile {profile.name!r} is defined twice", decl.source.position)
+        return Policy(self.file, "apparmor", built, files_read)
+
+    def _profile(self, decl: s.ProfileDecl, parent: str | None) -> Profile:
+        name = self.variables.expand(decl.name, decl.source)
+        attachment = None
+        attach_text = decl.attachment if decl.attachment is not None else (
+            name if name.startswith("/") else None)
+        if attach_text is not None:
+            attachment = self._glob(attach_text, decl.source)
+        mode, flags = self._flags(decl.flags)
+        full_name = f"{parent}//{name}" if parent else name
+        rules: list[Rule] = []
+        children: list[Profile] = []
+        self._items(decl.items, s.Prefix(), rules, children, full_name, name)
+        return Profile(name, tuple(rules), attachment, mode, flags, tuple(children), decl.hat,
+                       decl.source)
+
+    def _flags(self, flags) -> tuple[Mode, tuple[str, ...]]:
+        mode = Mode.ENFORCE
+        names = []
+        for flag, source in flags:
+            if flag in _MODE_FLAGS:
+                mode = _MODE_FLAGS[flag]
+            elif flag not in _OTHER_FLAGS and not flag.startswith(_VALUED_FLAGS):
+                raise PolicyError(f"unknown profile flag {flag!r}", source.position)
+            names.append(flag)
+        return mode, tuple(names)
+
+    def _items(self, items, prefix: s.Prefix, rules: list, children: list, full_name: str,
+               name: str) -> None:
+        extra = {"profile_name": escape_glob(name)}
+        for node in items:
+            match node:
+                case s.ProfileDecl():
+                    children.append(self._profile(node, full_name))
+                case s.Block():
+                    self._items(node.items, prefix.merged(node.prefix), rules, children,
+                                full_name, name)
+                case s.FileDecl():
+                    rules.append(self._file(node, prefix.merged(node.prefix), extra))
+                case s.CapabilityDecl():
+                    rules.append(self._capability(node, prefix.merged(node.prefix)))
+                case s.NetworkDecl():
+                    rules.append(self._network(node, prefix.merged(node.prefix)))
+                case s.OtherDecl():
+                    p = prefix.merged(node.prefix)
+                    rules.append(OtherRule(node.kind, node.body, p.deny, p.audit, node.source))
+                case s.Alias() | s.Abi():
+                    pass
+                case s.Assignment() | s.BoolAssignment():
+                    raise PolicyError("variables are defined before the profiles, not inside one",
+                                      node.source.position)
+
+    def _glob(self, raw: str, source: Source, extra: dict | None = None) -> Glob:
+        if not raw.startswith(("/", "@{")):
+            raise PolicyError(f"path {raw!r} must start with '/' or a variable", source.position)
+        text = squash_slashes(self.variables.expand(raw, source, extra))
+        try:
+            return Glob.parse(text)
+        except GlobError as error:
+            raise PolicyError(f"bad glob {text!r}: {error}", source.position) from None
+
+    @staticmethod
+    def _qualifier(prefix: s.Prefix, source: Source) -> Qualifier:
+        if prefix.owner and prefix.other:
+            raise PolicyError("a rule cannot be both 'owner' and 'other'", source.position)
+        return Qualifier.OWNER if prefix.owner else Qualifier.OTHER if prefix.other \
+            else Qualifier.BOTH
+
+    def _file(self, decl: s.FileDecl, prefix: s.Prefix, extra: dict) -> FileRule:
+        qualifier = self._qualifier(prefix, decl.source)
+        if decl.path is None:  # "file," = every path, rwlkm and ix on both halves
+            perms = frozenset("rwalkmx")
+            exec_mode = None if prefix.deny else ExecMode(ExecKind.INHERIT)
+            return FileRule(ALL_PATHS, perms, qualifier, prefix.deny, prefix.audit, exec_mode,
+                            decl.source)
+        glob = self._glob(decl.path, decl.source, extra)
+        target = self.variables.expand(decl.target, decl.source, extra) if decl.target else None
+        perms, exec_mode = parse_mode(decl.mode, prefix.deny, target, decl.source)
+        return FileRule(glob, perms, qualifier, prefix.deny, prefix.audit, exec_mode, decl.source)
+
+    def _no_owner(self, prefix: s.Prefix, kind: str, source: Source) -> None:
+        if prefix.owner or prefix.other:
+            raise PolicyError(f"owner prefix not allowed on {kind} rules", source.position)
+
+    def _capability(self, decl: s.CapabilityDecl, prefix: s.Prefix) -> CapabilityRule:
+        self._no_owner(prefix, "capability", decl.source)
+        for name in decl.names:
+            if name not in CAPABILITIES:
+                raise PolicyError(f"invalid capability {name!r}", decl.source.position)
+        names = frozenset(decl.names) if decl.names else frozenset(CAPABILITIES)
+        return CapabilityRule(names, prefix.deny, prefix.audit, decl.source)
+
+    def _network(self, decl: s.NetworkDecl, prefix: s.Prefix) -> NetworkRule:
+        self._no_owner(prefix, "network", decl.source)
+        family = sock_type = protocol = None
+        for word in decl.names:
+            word = FAMILY_ALIASES.get(word, word)
+            if word in NETWORK_FAMILIES and family is None and sock_type is None \
+                    and protocol is None:
+                family = word
+            elif word in SOCKET_TYPES and sock_type is None and protocol is None:
+                sock_type = word
+            elif word in PROTOCOLS and sock_type is None and protocol is None:
+                protocol = word
+            else:
+                raise PolicyError(f"invalid network entry {word!r}", decl.source.position)
+        return NetworkRule(family, sock_type, protocol, prefix.deny, prefix.audit, decl.source)

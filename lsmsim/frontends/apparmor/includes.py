@@ -1,0 +1,90 @@
+"""Resolving ``include`` directives, confined to the include roots the user gave."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+from ...errors import PolicyError
+from . import syntax as s
+from .parser import parse_text
+
+# Files a directory include passes over (editor and package-manager leftovers).
+_SKIPPED_SUFFIXES = (".dpkg-new", ".dpkg-old", ".dpkg-dist", ".dpkg-bak", ".dpkg-remove",
+                     ".rpmnew", ".rpmsave", ".orig", ".rej", ".pacsave", ".pacnew", "~")
+
+
+class IncludeLoader:
+    """Reads a policy file and splices in what it includes.
+
+    ``<name>`` is searched in each include root, then in the main file's directory;
+    ``"name"`` is taken relative to the including file. Nothing outside those
+    directories is read (symlinks and ``..`` included), cycles are errors.
+    """
+
+    def __init__(self, main_file: Path, roots: list[Path] | tuple[Path, ...] = ()):
+        self.main_file = Path(main_file)
+        self.roots = [Path(r) for r in roots]
+        self.allowed = [Path(os.path.realpath(d)) for d in [*self.roots, self.main_file.parent]]
+        self.files_read: list[str] = []
+
+    def load(self) -> tuple:
+        """Syntax nodes of the main file with every include spliced in place."""
+        if not self.main_file.is_file():
+            raise PolicyError(f"{self.main_file}: no such file")
+        return self._read(self.main_file, ())
+
+    def _inside_roots(self, path: Path) -> bool:
+        real = Path(os.path.realpath(path))
+        return any(real == d or d in real.parents for d in self.allowed)
+
+    def _read(self, path: Path, stack: tuple[Path, ...]) -> tuple:
+        try:
+            text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        except OSError as error:
+            raise PolicyError(f"{path}: cannot read: {error.strerror}") from None
+        self.files_read.append(str(path))
+        nodes = parse_text(text, str(path))
+        return self._splice(nodes, (*stack, Path(os.path.realpath(path))))
+
+    def _splice(self, nodes, stack) -> tuple:
+        out = []
+        for node in nodes:
+            if isinstance(node, s.Include):
+                for target in self._resolve(node, Path(node.source.file)):
+                    real = Path(os.path.realpath(target))
+                    if real in stack:
+                        raise PolicyError(f"include loop: {target} includes itself "
+                                          f"(via {' -> '.join(p.name for p in stack)})",
+                                          node.source.position)
+                    out.extend(self._read(target, stack))
+            elif isinstance(node, (s.ProfileDecl, s.Block)):
+                out.append(dataclasses.replace(node, items=self._splice(node.items, stack)))
+            else:
+                out.append(node)
+        return tuple(out)
+
+    def _resolve(self, node: s.Include, current: Path) -> list[Path]:
+        if node.angle:
+            candidates = [d / node.target for d in [*self.roots, self.main_file.parent]]
+        elif os.path.isabs(node.target):
+            candidates = [Path(node.target)]
+        else:
+            candidates = [current.parent / node.target]
+        for candidate in candidates:
+            if not candidate.exists():
+                continue
+            if not self._inside_roots(candidate):
+                raise PolicyError(f"include {node.target!r} resolves to {candidate}, outside the "
+                                  "include roots", node.source.position)
+            if candidate.is_dir():
+                return [f for f in sorted(candidate.iterdir())
+                        if f.is_file() and not f.name.startswith(".")
+                        and not f.name.endswith(_SKIPPED_SUFFIXES) and self._inside_roots(f)]
+            return [candidate]
+        if node.if_exists:
+            return []
+        where = ", ".join(str(d) for d in [*self.roots, self.main_file.parent]) if node.angle \
+            else str(candidates[0])
+        raise PolicyError(f"include {node.target!r} not found (looked in {where})",
+                          node.source.position)

@@ -1,0 +1,234 @@
+"""Text → syntax nodes with the Lark grammar ``grammars/apparmor.lark``."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from ...errors import PolicyError, Position
+from ...model.source import Source
+from . import syntax as s
+
+GRAMMAR = Path(__file__).resolve().parents[3] / "grammars" / "apparmor.lark"
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark(GRAMMAR.read_text(), parser="lalr", lexer="contextual",
+                propagate_positions=True, maybe_placeholders=False)
+
+
+def unquote(text: str) -> str:
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        return re.sub(r"\\(.)", r"\1", text[1:-1])
+    return text
+
+
+_VALUE = re.compile(r'"(?:[^"\\]|\\.)*"|[^\s"#]+|#.*')
+
+
+def split_values(text: str) -> tuple[str, ...]:
+    """Words of a variable assignment's right-hand side; ``#`` starts a comment."""
+    out = []
+    for word in _VALUE.findall(text):
+        if word.startswith("#"):
+            break
+        out.append(unquote(word))
+    return tuple(out)
+
+
+_PREFIX_WORDS = {"audit", "allow", "deny", "owner", "other"}
+
+
+class _ToSyntax(Transformer):
+    """One method per grammar rule; every node keeps its source position and text."""
+
+    def __init__(self, file: str, text: str):
+        super().__init__()
+        self.file = file
+        self.text = text
+
+    def _source(self, meta) -> Source:
+        return Source(self.file, meta.line, meta.column,
+                      " ".join(self.text[meta.start_pos:meta.end_pos].split()))
+
+    def _token_source(self, token: Token) -> Source:
+        return Source(self.file, token.line, token.column, " ".join(str(token).split()))
+
+    @staticmethod
+    def _split_prefix(children):
+        if children and isinstance(children[0], s.Prefix):
+            return children[0], children[1:]
+        return s.Prefix(), children
+
+    def start(self, children):
+        return tuple(children)
+
+    def body(self, children):
+        return tuple(children)
+
+    @v_args(inline=True)
+    def path(self, token):
+        return unquote(str(token))
+
+    @v_args(inline=True)
+    def profile_name(self, token):
+        return unquote(str(token))
+
+    @v_args(inline=True)
+    def attachment(self, path):
+        return ("attach", path)
+
+    @v_args(inline=True)
+    def flag(self, token):
+        return (str(token), self._token_source(token))
+
+    def flags(self, children):
+        return ("flags", tuple(children))
+
+    def xattrs(self, children):
+        return ("xattrs", str(children[0]))
+
+    def prefix(self, tokens):
+        words = [str(t) for t in tokens]
+        priority = None
+        for word in words:
+            if word.startswith("priority"):
+                priority = int(word.split("=", 1)[1])
+        return s.Prefix(audit="audit" in words, deny="deny" in words,
+                        owner="owner" in words, other="other" in words, priority=priority)
+
+    @v_args(meta=True)
+    def assignment(self, meta, children):
+        match = re.match(r"@\{([^}]+)\}\s*(\+?)=(.*)", str(children[0]), re.S)
+        return s.Assignment(match.group(1), split_values(match.group(3)), bool(match.group(2)),
+                            self._source(meta))
+
+    @v_args(meta=True)
+    def bool_assignment(self, meta, children):
+        name, value = re.match(r"\$(\S+?)\s*=\s*(\S+)", str(children[0])).groups()
+        if value.lower() not in ("true", "false"):
+            raise PolicyError(f"boolean ${name} must be true or false, not {value!r}",
+                              self._source(meta).position)
+        return s.BoolAssignment(name, value.lower() == "true", self._source(meta))
+
+    @v_args(meta=True)
+    def include(self, meta, children):
+        match = re.match(r'#?include(\s+if\s+exists)?\s*(<([^>]*)>|"([^"]*)")', str(children[0]))
+        angle = match.group(3) is not None
+        target = (match.group(3) if angle else match.group(4)).strip()
+        return s.Include(target, angle, bool(match.group(1)), self._source(meta))
+
+    @v_args(meta=True)
+    def alias(self, meta, children):
+        return s.Alias(children[0], children[1], self._source(meta))
+
+    @v_args(meta=True)
+    def abi(self, meta, children):
+        return s.Abi(str(children[0]).strip('<>"'), self._source(meta))
+
+    def _profile(self, meta, name, rest, hat):
+        attachment, flags = None, ()
+        items = rest[-1]
+        for option in rest[:-1]:
+            if option[0] == "attach":
+                attachment = option[1]
+            elif option[0] == "flags":
+                flags = option[1]
+        return s.ProfileDecl(name, attachment, flags, items, hat, self._source(meta))
+
+    @v_args(meta=True)
+    def profile(self, meta, children):
+        return self._profile(meta, children[0], children[1:], hat=False)
+
+    @v_args(meta=True)
+    def path_profile(self, meta, children):
+        return self._profile(meta, children[0], children[1:], hat=False)
+
+    @v_args(meta=True)
+    def hat(self, meta, children):
+        name = str(children[0])
+        return self._profile(meta, name[1:] if name.startswith("^") else name, children[1:],
+                             hat=True)
+
+    @v_args(meta=True)
+    def block(self, meta, children):
+        return s.Block(children[0], tuple(children[1:]), self._source(meta))
+
+    @v_args(meta=True)
+    def file_rule(self, meta, children):
+        prefix, rest = self._split_prefix(children)
+        rest = [c for c in rest if not (isinstance(c, Token) and c.type == "FILE")]
+        target = None
+        if isinstance(rest[-1], tuple) and rest[-1][0] == "target":
+            target = rest.pop()[1]
+        if isinstance(rest[0], Token) and rest[0].type == "MODE":
+            mode, path = str(rest[0]), rest[1]
+        else:
+            path, mode = rest[0], str(rest[1])
+        return s.FileDecl(prefix, path, mode, target, self._source(meta))
+
+    @v_args(meta=True)
+    def bare_file_rule(self, meta, children):
+        prefix, _ = self._split_prefix(children)
+        return s.FileDecl(prefix, None, "", None, self._source(meta))
+
+    @v_args(inline=True)
+    def exec_target(self, token):
+        return ("target", unquote(str(token)))
+
+    @v_args(meta=True)
+    def capability_rule(self, meta, children):
+        prefix, names = self._split_prefix(children)
+        return s.CapabilityDecl(prefix, tuple(str(n) for n in names), self._source(meta))
+
+    @v_args(meta=True)
+    def network_rule(self, meta, children):
+        prefix, names = self._split_prefix(children)
+        return s.NetworkDecl(prefix, tuple(str(n) for n in names), self._source(meta))
+
+    @v_args(meta=True)
+    def other_rule(self, meta, children):
+        prefix, rest = self._split_prefix(children)
+        body = " ".join(str(rest[1]).split()) if len(rest) > 1 else ""
+        return s.OtherDecl(prefix, str(rest[0]), body, self._source(meta))
+
+
+def _describe(error: UnexpectedInput, text: str) -> str:
+    if isinstance(error, UnexpectedEOF) or (
+            isinstance(error, UnexpectedToken) and error.token.type == "$END"):
+        return "unexpected end of file (is a '{' not closed, or a rule missing its ','?)"
+    if isinstance(error, UnexpectedCharacters):
+        line = text.splitlines()[error.line - 1] if error.line - 1 < len(text.splitlines()) else ""
+        word = re.match(r"\S*", line[error.column - 1:]).group(0) or text[error.pos_in_stream]
+        return f"syntax error at {word!r}"
+    token = error.token
+    expected = sorted(error.expected) if getattr(error, "expected", None) else []
+    hint = ""
+    if token.type == "RBRACE" or str(token) == "}":
+        hint = " (a rule is missing its ',')"
+    elif "COMMA" in expected and len(expected) <= 4:
+        hint = " (expected ',')"
+    return f"syntax error at {str(token)!r}{hint}"
+
+
+def parse_text(text: str, file: str) -> tuple:
+    """Parse one file's text into syntax nodes; errors carry file, line and column."""
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as error:
+        line = getattr(error, "line", None)
+        column = getattr(error, "column", None)
+        if line is None or line < 1:
+            lines = text.splitlines() or [""]
+            line, column = len(lines), len(lines[-1]) + 1
+        raise PolicyError(_describe(error, text), Position(file, line, column)) from None
+    try:
+        return _ToSyntax(file, text).transform(tree)
+    except VisitError as error:
+        if isinstance(error.orig_exc, PolicyError):
+            raise error.orig_exc from None
+        raise

@@ -1,0 +1,113 @@
+"""Syntax nodes of the AppArmor language, as the transformer reads them.
+
+Paths and names are still unexpanded text here; :mod:`.build` expands variables
+and includes and turns these nodes into model rules.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...model.source import Source
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """``[priority=N] [audit] [allow|deny] [owner|other]``."""
+
+    audit: bool = False
+    deny: bool = False
+    owner: bool = False
+    other: bool = False
+    priority: int | None = None
+
+    def merged(self, inner: "Prefix") -> "Prefix":
+        """A rule's prefix inside a prefixed block."""
+        return Prefix(self.audit or inner.audit, self.deny or inner.deny,
+                      self.owner or inner.owner, self.other or inner.other,
+                      inner.priority if inner.priority is not None else self.priority)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str
+    values: tuple[str, ...]
+    append: bool
+    source: Source
+
+
+@dataclass(frozen=True)
+class BoolAssignment:
+    name: str
+    value: bool
+    source: Source
+
+
+@dataclass(frozen=True)
+class Include:
+    target: str
+    angle: bool
+    if_exists: bool
+    source: Source
+
+
+@dataclass(frozen=True)
+class Alias:
+    original: str
+    replacement: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class Abi:
+    target: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class ProfileDecl:
+    name: str
+    attachment: str | None
+    flags: tuple[tuple[str, Source], ...]
+    items: tuple
+    hat: bool
+    source: Source
+
+
+@dataclass(frozen=True)
+class Block:
+    prefix: Prefix
+    items: tuple
+    source: Source
+
+
+@dataclass(frozen=True)
+class FileDecl:
+    prefix: Prefix
+    path: str | None  # None: the bare ``file,`` rule
+    mode: str
+    target: str | None
+    source: Source
+
+
+@dataclass(frozen=True)
+class CapabilityDecl:
+    prefix: Prefix
+    names: tuple[str, ...]
+    source: Source
+
+
+@dataclass(frozen=True)
+class NetworkDecl:
+    prefix: Prefix
+    names: tuple[str, ...]
+    source: Source
+
+
+@dataclass(frozen=True)
+class OtherDecl:
+    """A rule of a class lsmsim does not yet reason about (kept with its text)."""
+
+    prefix: Prefix
+    kind: str
+    body: str
+    source: Source

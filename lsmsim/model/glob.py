@@ -1,0 +1,186 @@
+"""AppArmor globs: text → regular-expression tree, with the parser's exact rules.
+
+Mirrors ``convert_aaregex_to_pcre`` (apparmor parser 3.0.8, parser_regex.c):
+``*`` = ``[^/]*``, ``**`` = ``[^\\0]*``, ``?`` = ``[^/]``, ``{a,b}`` nests and
+allows empty branches, ``[...]``/``[^...]`` pass through (so ``[^a]`` matches
+``/``). A run of ``*`` that directly follows a ``/`` and is followed by ``/`` or
+the end of the pattern must match at least one non-``/`` character.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .regex import ANY_CHAR, NOT_SLASH, Alt, CharSet, CompiledRegex, Lit, Regex, Seq, Star
+
+SPECIAL = set("*?[]{},\\")
+
+
+class GlobError(ValueError):
+    """A glob that the AppArmor parser would reject; ``offset`` is into the text."""
+
+    def __init__(self, message: str, offset: int):
+        super().__init__(message)
+        self.offset = offset
+
+
+def squash_slashes(text: str) -> str:
+    """Collapse runs of ``/`` as the parser's ``filter_slashes`` does."""
+    return re.sub(r"/{2,}", "/", text)
+
+
+class _GlobParser:
+    def __init__(self, text: str):
+        self.text = text
+        self.pos = 0
+
+    def parse(self) -> Regex:
+        node = self._sequence(top=True)
+        if self.pos != len(self.text):
+            raise GlobError(f"unexpected {self.text[self.pos]!r} in glob", self.pos)
+        return node
+
+    def _sequence(self, top: bool) -> Regex:
+        items: list[Regex] = []
+        text = self.text
+        while self.pos < len(text):
+            ch = text[self.pos]
+            if ch in ",}" and not top:
+                break
+            if ch == "}":
+                raise GlobError("unbalanced '}' in glob", self.pos)
+            if ch == "\\":
+                if self.pos + 1 >= len(text):
+                    raise GlobError("trailing backslash in glob", self.pos)
+                items.append(Lit(text[self.pos + 1]))
+                self.pos += 2
+            elif ch == "*":
+                items.extend(self._stars())
+            elif ch == "?":
+                items.append(NOT_SLASH)
+                self.pos += 1
+            elif ch == "[":
+                items.append(self._bracket())
+            elif ch == "{":
+                items.append(self._alternation())
+            else:
+                items.append(Lit(ch))
+                self.pos += 1
+        return _seq(items)
+
+    def _stars(self) -> list[Regex]:
+        start = self.pos
+        end = start
+        while end < len(self.text) and self.text[end] == "*":
+            end += 1
+        self.pos = end
+        out: list[Regex] = []
+        fills_component = start > 0 and self.text[start - 1] == "/" and (
+            end == len(self.text) or self.text[end] == "/")
+        if fills_component:
+            out.append(NOT_SLASH)
+        out.append(Star(ANY_CHAR if end - start >= 2 else NOT_SLASH))
+        return out
+
+    def _bracket(self) -> Regex:
+        start = self.pos
+        self.pos += 1
+        negate = self.pos < len(self.text) and self.text[self.pos] == "^"
+        if negate:
+            self.pos += 1
+        ranges: list[tuple[int, int]] = []
+        first = True
+        while True:
+            if self.pos >= len(self.text):
+                raise GlobError("unterminated '[' in glob", start)
+            ch = self.text[self.pos]
+            if ch == "]" and not first:
+                self.pos += 1
+                break
+            first = False
+            if ch == "\\" and self.pos + 1 < len(self.text):
+                self.pos += 1
+                ch = self.text[self.pos]
+            self.pos += 1
+            lo = ord(ch)
+            if (self.pos + 1 < len(self.text) and self.text[self.pos] == "-"
+                    and self.text[self.pos + 1] != "]"):
+                hi_ch = self.text[self.pos + 1]
+                self.pos += 2
+                if hi_ch == "\\" and self.pos < len(self.text):
+                    hi_ch = self.text[self.pos]
+                    self.pos += 1
+                ranges.append((lo, ord(hi_ch)))
+            else:
+                ranges.append((lo, lo))
+        return CharSet.of(ranges, negate=negate)
+
+    def _alternation(self) -> Regex:
+        start = self.pos
+        self.pos += 1
+        branches: list[Regex] = []
+        while True:
+            branches.append(self._sequence(top=False))
+            if self.pos >= len(self.text):
+                raise GlobError("unterminated '{' in glob", start)
+            ch = self.text[self.pos]
+            self.pos += 1
+            if ch == "}":
+                break
+        return Alt(tuple(dict.fromkeys(branches)))
+
+
+def _seq(items: list[Regex]) -> Regex:
+    merged: list[Regex] = []
+    for item in items:
+        if isinstance(item, Lit) and merged and isinstance(merged[-1], Lit):
+            merged[-1] = Lit(merged[-1].text + item.text)
+        else:
+            merged.append(item)
+    if len(merged) == 1:
+        return merged[0]
+    return Seq(tuple(merged))
+
+
+def unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+@dataclass(frozen=True)
+class Glob:
+    """An AppArmor path glob (variables already expanded, slashes squashed)."""
+
+    text: str
+    regex: Regex = field(compare=False, repr=False)
+
+    @staticmethod
+    def parse(text: str) -> "Glob":
+        """Parse glob text; raises :class:`GlobError` on malformed patterns."""
+        return Glob(text, _GlobParser(text).parse())
+
+    @cached_property
+    def compiled(self) -> CompiledRegex:
+        return CompiledRegex(self.regex)
+
+    def matches(self, path: str) -> bool:
+        """Does the concrete ``path`` match (directories end in ``/``)?"""
+        return self.compiled.fullmatch(path)
+
+    @cached_property
+    def is_literal(self) -> bool:
+        """True when the glob matches exactly one string (no special characters)."""
+        return isinstance(self.regex, Lit)
+
+    @cached_property
+    def literal_prefix(self) -> str:
+        """The longest literal text every match starts with."""
+        node = self.regex
+        if isinstance(node, Lit):
+            return node.text
+        if isinstance(node, Seq) and isinstance(node.items[0], Lit):
+            return node.items[0].text
+        return ""
+
+    def __str__(self) -> str:
+        return self.text

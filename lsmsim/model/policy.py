@@ -1,0 +1,96 @@
+"""Profiles and policies: subjects with their rules."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from .glob import Glob
+from .rules import CapabilityRule, FileRule, NetworkRule, Qualifier, Rule
+from .source import Source
+
+
+class Mode(str, Enum):
+    """How a profile is enforced (``flags=(complain)`` etc.)."""
+
+    ENFORCE = "enforce"
+    COMPLAIN = "complain"
+    KILL = "kill"
+    UNCONFINED = "unconfined"
+    DEFAULT_ALLOW = "default_allow"
+
+    @property
+    def enforcing(self) -> bool:
+        return self in (Mode.ENFORCE, Mode.KILL)
+
+
+ALL_PATHS = Glob.parse("/{**,}")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """An AppArmor profile: a name, an optional attachment glob, a mode, rules and
+    nested child profiles and hats (addressed as ``parent//child``)."""
+
+    name: str
+    rules: tuple[Rule, ...]
+    attachment: Glob | None = None
+    mode: Mode = Mode.ENFORCE
+    flags: tuple[str, ...] = ()
+    children: tuple["Profile", ...] = ()
+    hat: bool = False
+    source: Source | None = None
+
+    def effective_rules(self) -> tuple[Rule, ...]:
+        """The rules that decide accesses: a profile that enforces nothing acts as
+        if it allowed every access of every class."""
+        if self.mode.enforcing:
+            return self.rules
+        return allow_everything(self.source)
+
+    def rules_of(self, kind: type) -> tuple:
+        return tuple(r for r in self.effective_rules() if isinstance(r, kind))
+
+    def child(self, name: str) -> "Profile | None":
+        return next((c for c in self.children if c.name == name), None)
+
+
+def allow_everything(source: Source | None) -> tuple[Rule, ...]:
+    """Rules equivalent to no confinement at all."""
+    from .rules import ExecKind, ExecMode  # local: keeps the import graph one-way
+    from .names import CAPABILITIES
+    return (
+        FileRule(ALL_PATHS, frozenset("rwalkmx"), Qualifier.BOTH,
+                 exec=ExecMode(ExecKind.UNCONFINED), source=source),
+        CapabilityRule(frozenset(CAPABILITIES), source=source),
+        NetworkRule(source=source),
+    )
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What one policy file (with its includes) defines."""
+
+    file: str
+    lsm: str
+    profiles: tuple[Profile, ...]
+    files_read: tuple[str, ...] = field(default=())
+
+    def profile_names(self) -> list[str]:
+        return [p.name for p in self.profiles]
+
+    def find(self, name: str) -> Profile | None:
+        """Look a profile up by name; ``a//b`` descends into children and hats."""
+        head, _, rest = name.partition("//")
+        found = next((p for p in self.profiles if p.name == head), None)
+        while found is not None and rest:
+            head, _, rest = rest.partition("//")
+            found = found.child(head)
+        return found
+
+    def attached_to(self, path: str) -> Profile | None:
+        """The top-level profile whose attachment (or path-like name) matches ``path``;
+        an exact attachment beats a glob, as in the kernel's attachment search."""
+        candidates = [p for p in self.profiles if p.attachment and p.attachment.matches(path)]
+        exact = [p for p in candidates if p.attachment.is_literal]
+        pool = exact or candidates
+        return max(pool, key=lambda p: len(p.attachment.literal_prefix), default=None)

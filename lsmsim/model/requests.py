@@ -1,0 +1,72 @@
+"""Concrete accesses a task can make: what the simulator decides and witnesses show."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FileRequest:
+    """Open/exec of ``path`` (directories end in ``/``) for ``perms`` letters.
+
+    ``owner`` says whether the task's fsuid owns the file (AppArmor's owner half).
+    """
+
+    path: str
+    perms: frozenset[str]
+    owner: bool = False
+    access_class = "file"
+
+    def to_json(self) -> dict:
+        return {"class": "file", "path": self.path, "perms": sorted_perms(self.perms),
+                "owner": self.owner}
+
+
+@dataclass(frozen=True)
+class ExecRequest:
+    """Executing ``path``: ``mode`` is the child's transition, ``target`` where it leads."""
+
+    path: str
+    mode: str
+    target: str | None
+    owner: bool = False
+    access_class = "exec"
+
+    def to_json(self) -> dict:
+        return {"class": "exec", "path": self.path, "mode": self.mode, "target": self.target,
+                "owner": self.owner}
+
+
+@dataclass(frozen=True)
+class CapabilityRequest:
+    """Use of one capability."""
+
+    name: str
+    access_class = "capability"
+
+    def to_json(self) -> dict:
+        return {"class": "capability", "name": self.name}
+
+
+@dataclass(frozen=True)
+class NetworkRequest:
+    """Creating a socket of ``family``/``sock_type`` (``protocol`` if the rule names one)."""
+
+    family: str
+    sock_type: str
+    protocol: str | None = None
+    access_class = "network"
+
+    def to_json(self) -> dict:
+        out = {"class": "network", "family": self.family, "type": self.sock_type}
+        if self.protocol:
+            out["protocol"] = self.protocol
+        return out
+
+
+Request = FileRequest | ExecRequest | CapabilityRequest | NetworkRequest
+
+PERM_ORDER = "rwalkmx"
+
+
+def sorted_perms(perms) -> list[str]:
+    return sorted(perms, key=PERM_ORDER.index)

@@ -1,0 +1,47 @@
+"""The line the host's kernel would log for a denial, in AppArmor's audit format."""
+from __future__ import annotations
+
+from ..model.names import CAPABILITIES, PROTOCOLS
+from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, NetworkRequest,
+                              Request, sorted_perms)
+
+# Owner accesses are logged with fsuid == ouid; "other" ones with a different owner.
+_OWNER_IDS = 'fsuid=1000 ouid=1000'
+_OTHER_IDS = 'fsuid=1000 ouid=0'
+
+
+def _file_operation(perms: frozenset[str]) -> str:
+    if perms <= {"m"}:
+        return "file_mmap"
+    if perms <= {"k"}:
+        return "file_lock"
+    if perms <= {"l"}:
+        return "link"
+    return "open"
+
+
+def audit_line(access: Request, profile: str, info: str | None = None) -> str:
+    """``apparmor="DENIED" ...`` for ``access`` denied by ``profile``."""
+    head = f'apparmor="DENIED" operation="{{op}}" profile="{profile}"'
+    match access:
+        case FileRequest(path=path, perms=perms, owner=owner):
+            mask = "".join(sorted_perms(perms))
+            line = (head.format(op=_file_operation(perms)) + f' name="{path}" '
+                    f'requested_mask="{mask}" denied_mask="{mask}" '
+                    + (_OWNER_IDS if owner else _OTHER_IDS))
+        case ExecRequest(path=path, owner=owner, target=target):
+            line = (head.format(op="exec") + f' name="{path}" requested_mask="x" '
+                    f'denied_mask="x" ' + (_OWNER_IDS if owner else _OTHER_IDS))
+            if target:
+                line += f' target="{target}"'
+        case CapabilityRequest(name=name):
+            line = head.format(op="capable") + (f' capability={CAPABILITIES.index(name)} '
+                                                f'capname="{name}"')
+        case NetworkRequest(family=family, sock_type=sock_type, protocol=protocol):
+            number = PROTOCOLS[protocol][0] if protocol else 0
+            line = head.format(op="create") + (f' family="{family}" sock_type="{sock_type}" '
+                                               f'protocol={number} requested_mask="create" '
+                                               'denied_mask="create"')
+        case _:
+            raise TypeError(f"no audit format for {type(access).__name__}")
+    return line + (f' info="{info}"' if info else "")

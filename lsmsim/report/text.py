@@ -1,0 +1,55 @@
+"""The report for people at a terminal."""
+from __future__ import annotations
+
+from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, NetworkRequest,
+                              Request, sorted_perms)
+from ..verify.result import CheckResult, Verdict
+from .audit import audit_line
+
+
+def describe_access(access: Request) -> str:
+    """A one-line human description of a concrete access."""
+    match access:
+        case FileRequest(path=path, perms=perms, owner=owner):
+            return f"file {path} {''.join(sorted_perms(perms))} ({'owner' if owner else 'other'})"
+        case ExecRequest(path=path, mode=mode, target=target):
+            return f"exec {path} {mode}" + (f" -> {target}" if target else "")
+        case CapabilityRequest(name=name):
+            return f"capability {name}"
+        case NetworkRequest(family=family, sock_type=sock_type, protocol=protocol):
+            return f"network {family} {sock_type}" + (f" {protocol}" if protocol else "")
+    return str(access)
+
+
+def result_to_text(result: CheckResult) -> str:
+    child = f"{result.child.profile} ({result.child.file})"
+    parent = f"{result.parent.profile} ({result.parent.file})"
+    lines = []
+    if result.verdict is Verdict.CONTAINED:
+        lines.append(f"contained: {child} is proven within {parent}")
+    elif result.verdict is Verdict.EXPANSIONS:
+        lines.append(f"expansions: {child} reaches beyond {parent}: "
+                     f"{len(result.denials)} denial(s)")
+    else:
+        lines.append(f"undecided: could not prove {child} within {parent}")
+    for denial in result.denials:
+        rule = denial.rule
+        lines.append("")
+        lines.append(f"{rule}: {rule.text}" if rule else "(implicit rule)")
+        lines.append(f"    child allows: {describe_access(denial.access)}")
+        lines.append(f"    denied by:    {denial.denied_by} ({denial.reason})")
+        for step in denial.via:
+            lines.append(f"    via exec:     {step.path} (child {step.child_mode}, "
+                         f"parent {step.parent_mode})")
+        lines.append(f"    audit:        {audit_line(denial.access, denial.denied_by)}")
+    if result.undecided:
+        lines.append("")
+        for item in result.undecided:
+            where = f"{item.rule}: {item.rule.text}" if item.rule else "(policy)"
+            lines.append(f"undecided: {where}: {item.reason}")
+    for warning in result.warnings:
+        lines.append(f"warning: {warning}")
+    lines.append("")
+    lines.append(f"{result.queries} solver queries, {result.seconds:.2f} s in the solver, "
+                 f"{len(result.pairs)} profile pair(s)")
+    return "\n".join(lines) + "\n"

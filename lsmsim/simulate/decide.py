@@ -1,0 +1,84 @@
+"""The concrete meaning of a profile: what it decides for one request.
+
+Every decision is built from the rules' own ``matches``/``covers`` methods, the
+same rule objects the Z3 encoders read.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model.policy import Profile
+from ..model.requests import CapabilityRequest, ExecRequest, FileRequest, NetworkRequest, Request
+from ..model.rules import CapabilityRule, ExecMode, FileRule, NetworkRule, Rule
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome for one request: ``denied`` holds what was asked and refused
+    (permission letters for files, the request's own name otherwise)."""
+
+    allowed: bool
+    denied: frozenset[str]
+    rules: tuple[Rule, ...]
+    exec_mode: ExecMode | None = None
+
+
+def file_permissions(profile: Profile, path: str, owner: bool) -> frozenset[str]:
+    """Letters granted on ``path``: union of matching allows minus every matching deny."""
+    probe = FileRequest(path, frozenset("rwalkmx"), owner)
+    granted, removed = set(), set()
+    for rule in profile.rules_of(FileRule):
+        (removed if rule.deny else granted).update(rule.matches(probe))
+    return frozenset(granted - removed)
+
+
+def exec_rules_at(profile: Profile, path: str, owner: bool) -> list[FileRule]:
+    """The allow rules whose exec transition applies at ``path``: exact paths beat globs."""
+    probe = FileRequest(path, frozenset("x"), owner)
+    rules = [r for r in profile.rules_of(FileRule)
+             if not r.deny and r.exec is not None and r.covers(probe)]
+    exact = [r for r in rules if r.glob.is_literal]
+    return exact or rules
+
+
+def exec_mode_at(profile: Profile, path: str, owner: bool) -> ExecMode | None:
+    """The transition taken when executing ``path``, or None if exec is not allowed."""
+    if "x" not in file_permissions(profile, path, owner):
+        return None
+    rules = exec_rules_at(profile, path, owner)
+    return rules[0].exec if rules else None
+
+
+def _decide_file(profile: Profile, request: FileRequest) -> Decision:
+    granted = file_permissions(profile, request.path, request.owner)
+    denied = request.perms - granted
+    rules = tuple(r for r in profile.rules_of(FileRule) if r.matches(request))
+    return Decision(not denied, frozenset(denied), rules)
+
+
+def _decide_exec(profile: Profile, request: ExecRequest) -> Decision:
+    mode = exec_mode_at(profile, request.path, request.owner)
+    rules = tuple(exec_rules_at(profile, request.path, request.owner))
+    return Decision(mode is not None, frozenset() if mode else frozenset("x"), rules, mode)
+
+
+def _decide_named(profile: Profile, request, kind: type, label: str) -> Decision:
+    allowing = [r for r in profile.rules_of(kind) if not r.deny and r.matches(request)]
+    denying = [r for r in profile.rules_of(kind) if r.deny and r.matches(request)]
+    allowed = bool(allowing) and not denying
+    return Decision(allowed, frozenset() if allowed else frozenset({label}),
+                    tuple(allowing + denying))
+
+
+def decide(profile: Profile, request: Request) -> Decision:
+    """What ``profile`` decides for ``request``."""
+    match request:
+        case FileRequest():
+            return _decide_file(profile, request)
+        case ExecRequest():
+            return _decide_exec(profile, request)
+        case CapabilityRequest():
+            return _decide_named(profile, request, CapabilityRule, request.name)
+        case NetworkRequest():
+            return _decide_named(profile, request, NetworkRule, "create")
+    raise TypeError(f"no decision procedure for {type(request).__name__}")

@@ -1,0 +1,69 @@
+"""Finite-domain classes (capabilities, sockets): every request a child allow rule
+grants must be granted by the parent. All witnesses of a rule are listed."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import z3
+
+from ..model.rules import CapabilityRule, NetworkRule, OtherRule
+from ..simulate.decide import decide
+from .context import CheckContext
+from .encoders import CapabilitySpace, NetworkSpace
+from .result import Denial, Undecided
+
+MAX_WITNESSES_PER_RULE = 64
+
+
+def _check_named(ctx: CheckContext, kind: type, space, block) -> Iterator[object]:
+    pair = ctx.pair
+    child_rules = pair.child.rules_of(kind)
+    parent_rules = pair.parent.rules_of(kind)
+    for rule in child_rules:
+        if rule.deny:
+            continue
+        blocked: list[z3.BoolRef] = []
+        for _ in range(MAX_WITNESSES_PER_RULE):
+            outcome = ctx.prover.solve(space.domain(), space.rule(rule),
+                                       space.allows(child_rules),
+                                       z3.Not(space.allows(parent_rules)), *blocked)
+            if outcome.status == "unknown":
+                yield Undecided(rule.source, f"solver gave up ({outcome.reason})")
+                break
+            if outcome.status == "unsat":
+                break
+            request = space.value(outcome.model)
+            if not decide(pair.child, request).allowed or decide(pair.parent, request).allowed:
+                yield Undecided(rule.source, f"witness {request} was not confirmed by the "
+                                             "simulator")
+                break
+            yield Denial(rule.source, request, pair.child.name, pair.parent.name,
+                         "parent does not grant it", pair.via)
+            blocked.append(z3.Not(block(space, rule, request)))
+
+
+def _block_capability(space: CapabilitySpace, rule, request) -> z3.BoolRef:
+    return space.rule(CapabilityRule(frozenset({request.name})))
+
+
+def _block_network(space: NetworkSpace, rule: NetworkRule, request) -> z3.BoolRef:
+    # One witness per family the rule leaves open, else one per socket type.
+    if rule.family is None:
+        return space.rule(NetworkRule(family=request.family))
+    return space.rule(NetworkRule(family=request.family, sock_type=request.sock_type))
+
+
+def check_capabilities(ctx: CheckContext) -> Iterator[object]:
+    yield from _check_named(ctx, CapabilityRule, CapabilitySpace(), _block_capability)
+
+
+def check_network(ctx: CheckContext) -> Iterator[object]:
+    yield from _check_named(ctx, NetworkRule, NetworkSpace(), _block_network)
+
+
+def check_unmodelled(ctx: CheckContext) -> Iterator[object]:
+    """A child that grants access of a class lsmsim does not reason about yet can
+    never be called contained: each such allow rule is undecided."""
+    for rule in ctx.pair.child.rules_of(OtherRule):
+        if not rule.deny:
+            yield Undecided(rule.source, f"{rule.kind} rules are not checked yet")
