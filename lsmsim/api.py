@@ -20,7 +20,9 @@ def detect_lsm(path: str | Path) -> str:
     try:
         text = Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError as error:
-        raise PolicyError(f"{path}: cannot read: {error.strerror}") from None
+        reason = "no such file" if isinstance(error, FileNotFoundError) else \
+            f"cannot read: {error.strerror}"
+        raise PolicyError(reason, Position(str(path), 1, 1)) from None
     code = [line.strip() for line in text.splitlines()
             if line.strip() and not line.strip().startswith(("#", ";"))]
     if code and all(line.startswith("(") for line in code[:5]):

@@ -8,6 +8,7 @@ the end of the pattern must match at least one non-``/`` character.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -128,6 +129,8 @@ class _GlobParser:
             self.pos += 1
             if ch == "}":
                 break
+        if len(branches) < 2:
+            raise GlobError("'{...}' needs at least two alternatives separated by ','", start)
         return Alt(tuple(dict.fromkeys(branches)))
 
 
@@ -141,6 +144,34 @@ def _seq(items: list[Regex]) -> Regex:
     if len(merged) == 1:
         return merged[0]
     return Seq(tuple(merged))
+
+
+MAX_PREFIXES = 64
+
+
+def _prefixes(node: Regex) -> list[tuple[str, bool]]:
+    """(prefix, complete) pairs: every match of ``node`` starts with some prefix;
+    ``complete`` says the prefix is the whole match."""
+    match node:
+        case Lit(text):
+            return [(text, True)]
+        case Alt(items):
+            out = [p for item in items for p in _prefixes(item)]
+            return out if len(out) <= MAX_PREFIXES else [("", False)]
+        case Seq(items):
+            current = [("", True)]
+            for item in items:
+                grown = []
+                for head, complete in current:
+                    if not complete:
+                        grown.append((head, False))
+                        continue
+                    grown.extend((head + tail, done) for tail, done in _prefixes(item))
+                if len(grown) > MAX_PREFIXES:
+                    return [(os.path.commonprefix([h for h, _ in grown]), False)]
+                current = grown
+            return current
+    return [("", False)]
 
 
 def unescape(text: str) -> str:
@@ -175,12 +206,18 @@ class Glob:
     @cached_property
     def literal_prefix(self) -> str:
         """The longest literal text every match starts with."""
-        node = self.regex
-        if isinstance(node, Lit):
-            return node.text
-        if isinstance(node, Seq) and isinstance(node.items[0], Lit):
-            return node.items[0].text
-        return ""
+        return os.path.commonprefix(list(self.literal_prefixes))
+
+    @cached_property
+    def literal_prefixes(self) -> tuple[str, ...]:
+        """Literal strings one of which starts every match (alternations expanded
+        up to :data:`MAX_PREFIXES`), used to rule out overlaps cheaply."""
+        return tuple(sorted({p for p, _ in _prefixes(self.regex)}))
+
+    def may_overlap(self, other: "Glob") -> bool:
+        """False only when no path can match both globs."""
+        return any(a.startswith(b) or b.startswith(a)
+                   for a in self.literal_prefixes for b in other.literal_prefixes)
 
     def __str__(self) -> str:
         return self.text

@@ -40,5 +40,4 @@ class CheckContext:
 
 def may_overlap(a: Glob, b: Glob) -> bool:
     """False only when no path can match both globs (their literal prefixes diverge)."""
-    pa, pb = a.literal_prefix, b.literal_prefix
-    return pa.startswith(pb) or pb.startswith(pa)
+    return a.may_overlap(b)

@@ -36,6 +36,8 @@ class Prover:
         outcome = self._check(solver)
         if outcome.status != "sat":
             return outcome
+        # Nicer witnesses are optional: they get a small share of the budget.
+        solver.set("rlimit", max(1, self.rlimit // 20))
         for extra in prefer:
             solver.push()
             solver.add(*extra)

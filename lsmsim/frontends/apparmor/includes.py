@@ -5,7 +5,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from ...errors import PolicyError
+from ...errors import PolicyError, Position
 from . import syntax as s
 from .parser import parse_text
 
@@ -31,7 +31,7 @@ class IncludeLoader:
     def load(self) -> tuple:
         """Syntax nodes of the main file with every include spliced in place."""
         if not self.main_file.is_file():
-            raise PolicyError(f"{self.main_file}: no such file")
+            raise PolicyError("no such file", Position(str(self.main_file), 1, 1))
         return self._read(self.main_file, ())
 
     def _inside_roots(self, path: Path) -> bool:
@@ -42,7 +42,7 @@ class IncludeLoader:
         try:
             text = path.read_text(encoding="utf-8", errors="surrogateescape")
         except OSError as error:
-            raise PolicyError(f"{path}: cannot read: {error.strerror}") from None
+            raise PolicyError(f"cannot read: {error.strerror}", Position(str(path), 1, 1)) from None
         self.files_read.append(str(path))
         nodes = parse_text(text, str(path))
         return self._splice(nodes, (*stack, Path(os.path.realpath(path))))

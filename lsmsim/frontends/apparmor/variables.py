@@ -27,7 +27,12 @@ class Variables:
 
     def expand(self, text: str, source: Source, extra: dict[str, str] | None = None,
                _seen: tuple[str, ...] = ()) -> str:
-        """``text`` with each variable replaced by ``{v1,v2,...}`` (a single value as is)."""
+        """``text`` with each variable replaced by ``{v1,v2,...}`` (a single value as is).
+
+        Only the variable's own trailing ``/`` is squashed against a following
+        ``/``; doubled slashes written inside a literal alternation stay, as in
+        apparmor_parser 3.0.8.
+        """
         def replace(match: re.Match) -> str:
             name = match.group(1)
             if extra and name in extra:
@@ -37,6 +42,9 @@ class Variables:
             if name in _seen:
                 raise PolicyError(f"variable @{{{name}}} refers to itself", source.position)
             values = [self.expand(v, source, extra, (*_seen, name)) for v in self.values[name]]
+            if match.string.startswith("/", match.end()):
+                # The parser drops a value's trailing '/' before a '/' ("@{HOME}/x").
+                values = [v[:-1] if v.endswith("/") else v for v in values]
             return values[0] if len(values) == 1 else "{" + ",".join(values) + "}"
         return _VAR.sub(replace, text)
 

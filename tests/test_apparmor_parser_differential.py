@@ -1,0 +1,139 @@
+"""lsmsim against the real compiler (apparmor_parser 3.0.8).
+
+1. For random profiles, the permissions lsmsim computes for random paths equal the
+   ones the compiled DFA gives (and both accept or both reject the profile).
+2. For random child/parent pairs, the verdict equals the compiler's: a child with no
+   deny or audit rules is contained exactly when compiling the parent with the
+   child's rules pasted in gives a byte-identical blob (DESIGN §7), and every
+   witness is allowed by the compiled child and denied by the compiled parent.
+
+Skipped, with the reason, where apparmor_parser or the corpus features file is absent.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import lsmsim
+from lsmsim.errors import PolicyError
+from lsmsim.model.requests import ExecRequest, FileRequest
+from lsmsim.simulate import file_permissions
+
+from .helpers import load_text
+from .oracle import apparmor_oracle as aa
+from .strategies import file_rule_lines, paths, profiles
+
+pytestmark = [
+    pytest.mark.oracle,
+    pytest.mark.skipif(aa.find_parser() is None,
+                       reason="apparmor_parser not installed (Debian package apparmor)"),
+    pytest.mark.skipif(aa.features_file() is None,
+                       reason=f"features file missing: <repo>/../{aa.FEATURES_REL}"),
+]
+
+ORACLE_SETTINGS = settings(max_examples=int(os.environ.get("LSMSIM_ORACLE_EXAMPLES", "60")), deadline=None,
+                           suppress_health_check=[HealthCheck.too_slow])
+
+
+def _compile(text: str):
+    try:
+        return aa.compile_profile(text)
+    except aa.CompileTimeout:
+        pytest.skip("apparmor_parser timed out (it can loop on some inputs)")
+    except aa.CompileError:
+        return None
+
+
+def _load(text: str):
+    try:
+        return load_text(text)
+    except PolicyError:
+        return None
+
+
+@ORACLE_SETTINGS
+@given(profiles(), st.lists(paths(), min_size=3, max_size=8))
+def test_permissions_equal_the_compiled_dfa(text, probes):
+    compiled, ours = _compile(text), _load(text)
+    assert (compiled is None) == (ours is None), text
+    if ours is None:
+        return
+    profile = ours.profiles[0]
+    for path in probes:
+        truth = compiled.file_perms(path)
+        for owner, half in ((True, truth.owner), (False, truth.other)):
+            assert file_permissions(profile, path, owner) == half.letters, (text, path, owner)
+
+
+def _body(text: str) -> str:
+    return text[text.index("{") + 1:text.rindex("}")]
+
+
+# lsmsim reasons about canonical paths only (the kernel mediates d_path names, which
+# never hold "." or ".." components or "//"), the compiled DFA about every string:
+# child globs that could match such names are left out of the verdict comparison.
+_NON_CANONICAL = re.compile(r"/\.\.?(?=[/ {,}])|\[\^|/\{[^}]*,\}/|\{,|,\}")
+
+
+@st.composite
+def child_rule_lines(draw) -> str:
+    line = draw(file_rule_lines().filter(lambda text: not _NON_CANONICAL.search(text)))
+    return re.sub(r"^(audit |deny |deny owner )", "", line)
+
+
+@st.composite
+def pairs(draw):
+    parent = draw(profiles("p"))
+    child_lines = draw(st.lists(child_rule_lines(), min_size=1, max_size=3))
+    child = "profile c {\n  " + "\n  ".join(child_lines) + "\n}\n"
+    return child, parent
+
+
+@ORACLE_SETTINGS
+@given(pairs())
+def test_verdicts_and_witnesses_agree_with_the_compiler(pair):
+    child_text, parent_text = pair
+    child, parent = _load(child_text), _load(parent_text)
+    if child is None or parent is None:
+        return
+    result = lsmsim.check(child, parent)
+    assert not result.undecided
+    pasted = parent_text[:parent_text.rindex("}")] + _body(child_text) + "}\n"
+    # A parent that alone is rejected makes both sides meaningless for the comparison.
+    if _compile(parent_text) is None or _compile(pasted) is None:
+        return
+    if "deny" not in parent_text:
+        # With a parent deny the pasted rules would be masked by it: the blob method
+        # then proves nothing about the child alone (the witness check below still runs).
+        contained = aa.same_blob(parent_text, pasted)
+        assert (result.verdict is lsmsim.Verdict.CONTAINED) == contained, (child_text, parent_text)
+    compiled_child, compiled_parent = _compile(child_text), _compile(parent_text)
+    for denial in result.denials:
+        access = denial.access
+        assert isinstance(access, (FileRequest, ExecRequest))
+        letters = access.perms if isinstance(access, FileRequest) else frozenset("x")
+        c = compiled_child.file_perms(access.path)
+        p = compiled_parent.file_perms(access.path)
+        c_half, p_half = (c.owner, p.owner) if access.owner else (c.other, p.other)
+        assert letters <= c_half.letters, (denial, child_text)
+        assert not (letters & p_half.letters), (denial, parent_text)
+
+
+@pytest.mark.parametrize("body,path", [
+    ("@{HOME}/foo r,", "/home/u/foo"),
+    ("@{HOME}/foo r,", "/root/foo"),
+    ("@{HOME}/foo r,", "/home//foo"),
+    ("/usr/bin/** Px,\n  /usr/bin/exact ix,", "/usr/bin/exact"),
+    ("file,", "/etc/shadow"),
+    ("/tmp/{,**} r,", "/tmp/"),
+])
+def test_documented_cases_match_the_compiler(body, path):
+    text = "@{HOME}=/home/*/ /root/\nprofile t {\n  " + body + "\n}\n"
+    truth = aa.compile_profile(text).file_perms(path)
+    profile = load_text(text).profiles[0]
+    assert file_permissions(profile, path, True) == truth.owner.letters
+    assert file_permissions(profile, path, False) == truth.other.letters

@@ -1,0 +1,88 @@
+"""The simulator and the Z3 encoding share one meaning of every rule: for random
+profiles and random concrete requests, substituting the request into the formula
+gives the simulator's decision."""
+from __future__ import annotations
+
+import z3
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lsmsim.model.names import CAPABILITIES, NETWORK_FAMILIES, PROTOCOLS, SOCKET_TYPES
+from lsmsim.model.requests import CapabilityRequest, NetworkRequest
+from lsmsim.model.rules import CapabilityRule, FileRule, Half, NetworkRule
+from lsmsim.simulate import decide, file_permissions
+from lsmsim.verify.encoders import CapabilitySpace, FileSpace, NetworkSpace
+
+from .helpers import load_text
+from .strategies import paths, profiles
+
+
+def _holds(formula) -> bool:
+    value = z3.simplify(formula)
+    assert z3.is_true(value) or z3.is_false(value), value
+    return z3.is_true(value)
+
+
+@settings(max_examples=120, deadline=None)
+@given(profiles(), st.lists(paths(), min_size=1, max_size=5))
+def test_file_permissions_agree(text, requests):
+    profile = load_text(text).profiles[0]
+    rules = profile.rules_of(FileRule)
+    space = FileSpace()
+    from lsmsim.model.requests import FileRequest
+    for path in requests:
+        for half in Half:
+            owner = half is Half.OWNER
+            granted = file_permissions(profile, path, owner)
+            for letter in "rwalkmx":
+                formula = space.substitute(space.allows(rules, letter, half),
+                                           FileRequest(path, frozenset(letter), owner))
+                assert _holds(formula) == (letter in granted), (path, half, letter)
+
+
+cap_rules = st.lists(st.tuples(st.booleans(), st.sets(st.sampled_from(CAPABILITIES[:8]),
+                                                       max_size=3)), min_size=1, max_size=5)
+
+
+@settings(max_examples=100, deadline=None)
+@given(cap_rules, st.sampled_from(CAPABILITIES[:10]))
+def test_capabilities_agree(rules, name):
+    from lsmsim.model.policy import Profile
+    profile = Profile("t", tuple(CapabilityRule(frozenset(n) or frozenset(CAPABILITIES), deny)
+                                 for deny, n in rules))
+    space = CapabilitySpace()
+    request = CapabilityRequest(name)
+    formula = space.substitute(space.allows(profile.rules_of(CapabilityRule)), request)
+    assert _holds(formula) == decide(profile, request).allowed
+
+
+families = st.sampled_from([None, "inet", "inet6", "unix", "packet"])
+types = st.sampled_from([None, *SOCKET_TYPES])
+protocols = st.sampled_from([None, *PROTOCOLS])
+
+
+@st.composite
+def network_rule(draw):
+    proto = draw(protocols)
+    return NetworkRule(draw(families), None if proto else draw(types), proto, draw(st.booleans()))
+
+
+@st.composite
+def network_request(draw):
+    proto = draw(protocols)
+    sock_type = draw(st.sampled_from(PROTOCOLS[proto][1])) if proto else draw(
+        st.sampled_from(list(SOCKET_TYPES)))
+    family = draw(st.sampled_from([f for f in ("inet", "inet6", "unix", "packet", "netlink")
+                                   if f in NETWORK_FAMILIES]))
+    return NetworkRequest(family, sock_type, proto)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(network_rule(), min_size=1, max_size=5), network_request())
+def test_network_agrees(rules, request):
+    from lsmsim.model.policy import Profile
+    profile = Profile("t", tuple(rules))
+    space = NetworkSpace()
+    formula = space.substitute(space.allows(profile.rules_of(NetworkRule)), request)
+    assert _holds(z3.And(formula, space.substitute(space.domain(), request)))\
+        == decide(profile, request).allowed
