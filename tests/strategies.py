@@ -23,8 +23,8 @@ def glob_component(draw) -> str:
         # ",," is a syntax error for apparmor_parser too: at most one empty branch
         branches = draw(st.lists(st.sampled_from(["a", "b", "a/b", "*", "ab"]),
                                  min_size=1, max_size=3, unique=True))
-        if draw(st.booleans()):
-            branches.append("")
+        if len(branches) == 1 or draw(st.booleans()):
+            branches.append("")  # "{a}" alone is a parser error: two branches at least
         return "{" + ",".join(branches) + "}"
     if kind == "class":
         return draw(st.sampled_from(["[ab]", "[^a]", "[a-c]x", "[^/]"]))

@@ -27,13 +27,7 @@ from .helpers import load_text
 from .oracle import apparmor_oracle as aa
 from .strategies import file_rule_lines, paths, profiles
 
-pytestmark = [
-    pytest.mark.oracle,
-    pytest.mark.skipif(aa.find_parser() is None,
-                       reason="apparmor_parser not installed (Debian package apparmor)"),
-    pytest.mark.skipif(aa.features_file() is None,
-                       reason=f"features file missing: <repo>/../{aa.FEATURES_REL}"),
-]
+pytestmark = aa.pytest_marks()
 
 ORACLE_SETTINGS = settings(max_examples=int(os.environ.get("LSMSIM_ORACLE_EXAMPLES", "60")), deadline=None,
                            suppress_health_check=[HealthCheck.too_slow])

@@ -14,13 +14,7 @@ try:
 except ImportError:  # tests/ itself on sys.path
     from oracle import apparmor_oracle as aa  # type: ignore[no-redef]
 
-pytestmark = [
-    pytest.mark.oracle,
-    pytest.mark.skipif(aa.find_parser() is None,
-                       reason="apparmor_parser not installed (Debian package apparmor)"),
-    pytest.mark.skipif(aa.features_file() is None,
-                       reason=f"features file missing: <repo>/../{aa.FEATURES_REL}"),
-]
+pytestmark = aa.pytest_marks()
 
 
 def grants(body: str, path: str, preamble: str = "") -> tuple[str, str]:

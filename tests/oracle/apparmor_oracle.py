@@ -389,3 +389,16 @@ def same_blob(text_a: str, text_b: str, include_dirs: Dirs = (), timeout: float 
     """
     dirs = list(include_dirs)
     return compile_blob(text_a, dirs, timeout) == compile_blob(text_b, dirs, timeout)
+
+
+def pytest_marks() -> list:
+    """Marks for a test module that needs the real compiler: skipped, with the
+    reason, where apparmor_parser or the corpus features file is absent."""
+    import pytest
+    return [
+        pytest.mark.oracle,
+        pytest.mark.skipif(find_parser() is None,
+                           reason="apparmor_parser not installed (Debian package apparmor)"),
+        pytest.mark.skipif(features_file() is None,
+                           reason=f"features file missing: <repo>/../{FEATURES_REL}"),
+    ]
