@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model.glob import Glob
 from ..model.policy import Policy, Profile
 from .prover import Prover
 from .result import Step
@@ -37,7 +36,3 @@ class CheckContext:
     pair: Pair
     prover: Prover
 
-
-def may_overlap(a: Glob, b: Glob) -> bool:
-    """False only when no path can match both globs (their literal prefixes diverge)."""
-    return a.may_overlap(b)

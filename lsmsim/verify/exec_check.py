@@ -12,7 +12,7 @@ from ..model.policy import Policy, Profile
 from ..model.requests import ExecRequest
 from ..model.rules import ExecKind, FileRule, Half
 from ..simulate.decide import exec_mode_at
-from .context import CheckContext, FollowPair, Pair, Warning, may_overlap
+from .context import CheckContext, FollowPair, Pair, Warning
 from .encoders import FileSpace
 from .file_check import HALVES
 from .result import Denial, Step, Undecided
@@ -70,7 +70,7 @@ def check_exec(ctx: CheckContext) -> Iterator[object]:
                 continue
             for other in parent_rules:
                 if other.deny or other.exec is None or not other.qualifier.covers(half) \
-                        or not may_overlap(rule.glob, other.glob):
+                        or not rule.glob.may_overlap(other.glob):
                     continue
                 both = (space.domain(), space.exec_applies(rule, child_rules, half),
                         space.allows(child_rules, "x", half),

@@ -9,7 +9,7 @@ import z3
 from ..model.requests import ExecRequest, FileRequest, sorted_perms
 from ..model.rules import FileRule, Half
 from ..simulate.decide import file_permissions
-from .context import CheckContext, may_overlap
+from .context import CheckContext
 from .encoders import FileSpace
 from .result import Denial, Undecided
 
@@ -25,13 +25,13 @@ def check_files(ctx: CheckContext) -> Iterator[object]:
         if rule.deny:
             continue
         witnessed: set[str] = set()
-        near_child = [r for r in child_rules if may_overlap(r.glob, rule.glob)]
-        near_parent = [r for r in parent_rules if may_overlap(r.glob, rule.glob)]
+        near_child = [r for r in child_rules if r.glob.may_overlap(rule.glob)]
+        near_parent = [r for r in parent_rules if r.glob.may_overlap(rule.glob)]
         for half in HALVES:
             if not rule.qualifier.covers(half):
                 continue
-            for letter in sorted_perms(rule.perms - witnessed):
-                if letter in witnessed:
+            for letter in sorted_perms(rule.perms):
+                if letter in witnessed:  # grows as witnesses are found
                     continue
                 outcome = ctx.prover.solve(
                     space.domain(), space.glob(rule),

@@ -19,14 +19,14 @@ def _check_named(ctx: CheckContext, kind: type, space, block) -> Iterator[object
     pair = ctx.pair
     child_rules = pair.child.rules_of(kind)
     parent_rules = pair.parent.rules_of(kind)
+    # The same for every rule of the child: build it once.
+    beyond_parent = (space.domain(), space.allows(child_rules), z3.Not(space.allows(parent_rules)))
     for rule in child_rules:
         if rule.deny:
             continue
         blocked: list[z3.BoolRef] = []
         for _ in range(MAX_WITNESSES_PER_RULE):
-            outcome = ctx.prover.solve(space.domain(), space.rule(rule),
-                                       space.allows(child_rules),
-                                       z3.Not(space.allows(parent_rules)), *blocked)
+            outcome = ctx.prover.solve(*beyond_parent, space.rule(rule), *blocked)
             if outcome.status == "unknown":
                 yield Undecided(rule.source, f"solver gave up ({outcome.reason})")
                 break
