@@ -12,7 +12,9 @@ from .verify.check import check_within, select_profile
 from .verify.prover import DEFAULT_RLIMIT
 from .verify.result import CheckResult
 
-_SELINUX_WORDS = ("allow ", "type ", "class ", "sid ", "attribute ", "typeattribute ")
+# Statements only the SELinux policy language has ("allow" is AppArmor's too).
+_SELINUX_WORDS = ("type ", "class ", "sid ", "attribute ", "typeattribute ", "common ",
+                  "role ", "user ", "sensitivity ", "category ", "type_transition ")
 
 
 def detect_lsm(path: str | Path) -> str:
@@ -27,7 +29,7 @@ def detect_lsm(path: str | Path) -> str:
             if line.strip() and not line.strip().startswith(("#", ";"))]
     if code and all(line.startswith("(") for line in code[:5]):
         return "cil"
-    if code and sum(line.startswith(_SELINUX_WORDS) for line in code) > len(code) / 2:
+    if any(line.startswith(_SELINUX_WORDS) for line in code):
         return "selinux"
     return "apparmor"
 

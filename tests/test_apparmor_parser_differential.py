@@ -131,3 +131,32 @@ def test_documented_cases_match_the_compiler(body, path):
     profile = load_text(text).profiles[0]
     assert file_permissions(profile, path, True) == truth.owner.letters
     assert file_permissions(profile, path, False) == truth.other.letters
+
+
+PEER_CONDITIONS = ["", " peer=libvirtd", " peer=libvirt-*", " peer=unconfined", " peer={a,b}*"]
+
+
+@st.composite
+def access_lines(draw) -> str:
+    if draw(st.booleans()):
+        perms = draw(st.sampled_from(["", " send", " receive", " (send, receive)", " rw"]))
+        sigs = draw(st.sampled_from(["", " set=(kill)", " set=(hup term)", " set=(int, kill)"]))
+        return f"signal{perms}{sigs}{draw(st.sampled_from(PEER_CONDITIONS))},"
+    perms = draw(st.sampled_from(["", " read", " trace", " (readby, tracedby)", " (read, trace)"]))
+    return f"ptrace{perms}{draw(st.sampled_from(PEER_CONDITIONS))},"
+
+
+@ORACLE_SETTINGS
+@given(st.lists(access_lines(), min_size=1, max_size=3),
+       st.lists(access_lines(), min_size=1, max_size=3))
+def test_signal_and_ptrace_verdicts_agree_with_the_compiler(child_lines, parent_lines):
+    """Allow-only signal/ptrace rules: contained exactly when the parent's blob does
+    not change with the child's rules pasted in."""
+    child_text = "profile c {\n  " + "\n  ".join(child_lines) + "\n}\n"
+    parent_text = "profile p {\n  " + "\n  ".join(parent_lines) + "\n}\n"
+    pasted = "profile p {\n  " + "\n  ".join(parent_lines + child_lines) + "\n}\n"
+    result = lsmsim.check(load_text(child_text), load_text(parent_text))
+    assert not result.undecided
+    contained = aa.same_blob(parent_text, pasted)
+    assert (result.verdict is lsmsim.Verdict.CONTAINED) == contained, (child_text, parent_text,
+                                                                        result.denials)

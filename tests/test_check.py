@@ -8,7 +8,8 @@ import sys
 import pytest
 
 import lsmsim
-from lsmsim.model.requests import CapabilityRequest, ExecRequest, FileRequest, NetworkRequest
+from lsmsim.model.requests import (CapabilityRequest, ExecRequest, FileRequest, NetworkRequest,
+                                   SignalRequest)
 from lsmsim.report import audit_line, result_to_json, result_to_sarif, result_to_text
 from lsmsim.simulate import decide
 
@@ -41,10 +42,13 @@ def test_expanding_child_reports_each_mistake(parent):
     # Each deliberate mistake in the model is reported on its own line.
     assert set(by_text) == {
         "/etc/** r,", "/var/lib/libvirt/images/base.img w,", "capability sys_admin,",
-        "network inet raw,", "network packet raw,", "/{usr/,}bin/sh ux,", "owner @{HOME}/** w,"}
+        "network inet raw,", "network packet raw,", "/{usr/,}bin/sh ux,", "owner @{HOME}/** w,",
+        "signal (send) set=(kill) peer=libvirtd,"}
     assert by_text["capability sys_admin,"].access == CapabilityRequest("sys_admin")
     assert by_text["network inet raw,"].access == NetworkRequest("inet", "raw")
     assert by_text["owner @{HOME}/** w,"].access.owner is True
+    assert by_text["signal (send) set=(kill) peer=libvirtd,"].access == SignalRequest(
+        "send", "kill", "libvirtd")
     assert isinstance(by_text["/{usr/,}bin/sh ux,"].access, ExecRequest)
     child_profile, parent_profile = child.profiles[0], parent.profiles[0]
     for denial in result.denials:
@@ -73,13 +77,13 @@ def test_json_report_has_the_contract_keys(parent):
     assert data["stats"]["queries"] > 0 and data["stats"]["seconds"] >= 0
     for denial in data["denials"]:
         assert set(denial["rule"]) == {"file", "line", "column", "text"}
-        assert denial["access"]["class"] in {"file", "capability", "network", "exec"}
+        assert denial["access"]["class"] in {"file", "capability", "network", "exec", "signal"}
         assert denial["audit"].startswith('apparmor="DENIED" operation=')
         assert denial["denied_by"] == data["parent"]["profile"]
     shadow = next(d for d in data["denials"] if d["rule"]["text"] == "/etc/** r,")
     assert shadow["access"]["perms"] == ["r"] and shadow["access"]["owner"] is False
     sarif = json.loads(result_to_sarif(result))
-    assert sarif["version"] == "2.1.0" and len(sarif["runs"][0]["results"]) == 7
+    assert sarif["version"] == "2.1.0" and len(sarif["runs"][0]["results"]) == 8
     assert "reaches beyond" in result_to_text(result)
 
 

@@ -86,3 +86,51 @@ def test_network_agrees(rules, request):
     formula = space.substitute(space.allows(profile.rules_of(NetworkRule)), request)
     assert _holds(z3.And(formula, space.substitute(space.domain(), request)))\
         == decide(profile, request).allowed
+
+
+PEERS = ["libvirtd", "libvirt-1", "libvirt-", "unconfined", "a/b", "x"]
+PEER_GLOBS = [None, "libvirtd", "libvirt-*", "*", "**", "{a,x}", "a/*", "unconfined"]
+
+
+@st.composite
+def signal_rules(draw):
+    from lsmsim.model.glob import Glob
+    from lsmsim.model.names import SIGNAL_PERMS, SIGNALS
+    from lsmsim.model.rules import SignalRule
+    perms = draw(st.sets(st.sampled_from(SIGNAL_PERMS), min_size=1))
+    signals = draw(st.sets(st.sampled_from(SIGNALS[:6]), max_size=3)) or set(SIGNALS)
+    peer = draw(st.sampled_from(PEER_GLOBS))
+    return SignalRule(frozenset(perms), frozenset(signals), Glob.parse(peer) if peer else None,
+                      draw(st.booleans()))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(signal_rules(), min_size=1, max_size=4), st.sampled_from(["send", "receive"]),
+       st.sampled_from(["hup", "int", "kill", "term"]), st.sampled_from(PEERS))
+def test_signal_agrees(rules, perm, signal, peer):
+    from lsmsim.model.policy import Profile
+    from lsmsim.model.requests import SignalRequest
+    from lsmsim.model.rules import SignalRule
+    from lsmsim.verify.encoders import SignalSpace
+    profile = Profile("t", tuple(rules))
+    space, request = SignalSpace(), SignalRequest(perm, signal, peer)
+    formula = space.substitute(space.allows(profile.rules_of(SignalRule)), request)
+    assert _holds(formula) == decide(profile, request).allowed
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sets(st.sampled_from(["read", "trace", "readby", "tracedby"]),
+                                  min_size=1), st.sampled_from(PEER_GLOBS), st.booleans()),
+                min_size=1, max_size=4),
+       st.sampled_from(["read", "trace", "readby", "tracedby"]), st.sampled_from(PEERS))
+def test_ptrace_agrees(rules, perm, peer):
+    from lsmsim.model.glob import Glob
+    from lsmsim.model.policy import Profile
+    from lsmsim.model.requests import PtraceRequest
+    from lsmsim.model.rules import PtraceRule
+    from lsmsim.verify.encoders import PtraceSpace
+    profile = Profile("t", tuple(PtraceRule(frozenset(p), Glob.parse(g) if g else None, deny)
+                                 for p, g, deny in rules))
+    space, request = PtraceSpace(), PtraceRequest(perm, peer)
+    formula = space.substitute(space.allows(profile.rules_of(PtraceRule)), request)
+    assert _holds(formula) == decide(profile, request).allowed

@@ -33,3 +33,21 @@ PROTOCOLS: dict[str, tuple[int, tuple[str, ...]]] = {
     "udp": (17, ("dgram",)),
     "icmp": (1, ("dgram", "raw")),
 }
+
+# Signal names the AppArmor parser accepts in ``set=(...)`` (signal.cc), plus rtmin+0..32.
+SIGNALS: tuple[str, ...] = (
+    "hup", "int", "quit", "ill", "trap", "abrt", "bus", "fpe", "kill", "usr1", "segv",
+    "usr2", "pipe", "alrm", "term", "stkflt", "chld", "cont", "stop", "stp", "ttin", "ttou",
+    "urg", "xcpu", "xfsz", "vtalrm", "prof", "winch", "io", "pwr", "sys", "emt", "exists",
+    *(f"rtmin+{n}" for n in range(33)),
+)
+SIGNAL_PERMS: tuple[str, ...] = ("send", "receive")
+# Words for signal permissions: r/read = receive, w/write = send.
+SIGNAL_PERM_WORDS = {"send": "send", "write": "send", "w": "send",
+                     "receive": "receive", "read": "receive", "r": "receive",
+                     "rw": ("send", "receive")}
+# trace and read are separate permissions in the compiled policy (neither implies the other).
+PTRACE_PERMS: tuple[str, ...] = ("read", "trace", "readby", "tracedby")
+PTRACE_PERM_WORDS = {"read": "read", "r": "read", "trace": "trace", "readby": "readby",
+                     "tracedby": "tracedby", "w": "trace", "write": "trace",
+                     "rw": ("read", "trace")}

@@ -5,7 +5,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from .glob import Glob
-from .rules import CapabilityRule, FileRule, NetworkRule, Qualifier, Rule
+from .names import CAPABILITIES, PTRACE_PERMS, SIGNAL_PERMS, SIGNALS
+from .rules import (CapabilityRule, ExecKind, ExecMode, FileRule, NetworkRule, OtherRule,
+                    PtraceRule, Qualifier, Rule, SignalRule)
 from .source import Source
 
 
@@ -56,13 +58,15 @@ class Profile:
 
 def allow_everything(source: Source | None) -> tuple[Rule, ...]:
     """Rules equivalent to no confinement at all."""
-    from .rules import ExecKind, ExecMode  # local: keeps the import graph one-way
-    from .names import CAPABILITIES
     return (
         FileRule(ALL_PATHS, frozenset("rwalkmx"), Qualifier.BOTH,
                  exec=ExecMode(ExecKind.UNCONFINED), source=source),
         CapabilityRule(frozenset(CAPABILITIES), source=source),
         NetworkRule(source=source),
+        SignalRule(frozenset(SIGNAL_PERMS), frozenset(SIGNALS), source=source),
+        PtraceRule(frozenset(PTRACE_PERMS), source=source),
+        # The classes not modelled yet (dbus, unix, mount, ...) are granted too.
+        OtherRule("all", "every class not modelled yet", source=source),
     )
 
 

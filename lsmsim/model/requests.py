@@ -63,7 +63,34 @@ class NetworkRequest:
         return out
 
 
-Request = FileRequest | ExecRequest | CapabilityRequest | NetworkRequest
+@dataclass(frozen=True)
+class SignalRequest:
+    """Sending (``send``) or receiving (``receive``) ``signal`` to or from the task
+    labelled ``peer``."""
+
+    perm: str
+    signal: str
+    peer: str
+    access_class = "signal"
+
+    def to_json(self) -> dict:
+        return {"class": "signal", "perms": [self.perm], "signal": self.signal, "peer": self.peer}
+
+
+@dataclass(frozen=True)
+class PtraceRequest:
+    """``read``/``trace`` of, or being ``readby``/``tracedby``, the task labelled ``peer``."""
+
+    perm: str
+    peer: str
+    access_class = "ptrace"
+
+    def to_json(self) -> dict:
+        return {"class": "ptrace", "perms": [self.perm], "peer": self.peer}
+
+
+Request = (FileRequest | ExecRequest | CapabilityRequest | NetworkRequest | SignalRequest
+           | PtraceRequest)
 
 PERM_ORDER = "rwalkmx"
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 from .glob import Glob
-from .requests import CapabilityRequest, FileRequest, NetworkRequest
+from .requests import (CapabilityRequest, FileRequest, NetworkRequest, PtraceRequest,
+                       SignalRequest)
 from .source import Source
 
 FILE_PERMS = "rwalkmx"  # the letters a file request can ask for
@@ -125,6 +126,37 @@ class NetworkRule:
 
 
 @dataclass(frozen=True)
+class SignalRule:
+    """``signal [PERMS] [set=(SIGNALS)] [peer=LABEL_GLOB],``; ``peer`` None means any."""
+
+    perms: frozenset[str]
+    signals: frozenset[str]
+    peer: Glob | None = None
+    deny: bool = False
+    audit: bool = False
+    source: Source | None = None
+
+    def matches(self, request: SignalRequest) -> bool:
+        return (request.perm in self.perms and request.signal in self.signals
+                and (self.peer is None or self.peer.matches(request.peer)))
+
+
+@dataclass(frozen=True)
+class PtraceRule:
+    """``ptrace [PERMS] [peer=LABEL_GLOB],``; ``peer`` None means any."""
+
+    perms: frozenset[str]
+    peer: Glob | None = None
+    deny: bool = False
+    audit: bool = False
+    source: Source | None = None
+
+    def matches(self, request: PtraceRequest) -> bool:
+        return request.perm in self.perms and (self.peer is None
+                                               or self.peer.matches(request.peer))
+
+
+@dataclass(frozen=True)
 class OtherRule:
     """A rule of a mediation class the checker does not reason about yet
     (signal, ptrace, dbus, unix, mount, change_profile, link, ...). It is kept so
@@ -137,4 +169,4 @@ class OtherRule:
     source: Source | None = None
 
 
-Rule = FileRule | CapabilityRule | NetworkRule | OtherRule
+Rule = FileRule | CapabilityRule | NetworkRule | SignalRule | PtraceRule | OtherRule

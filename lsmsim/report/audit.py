@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..model.names import CAPABILITIES, PROTOCOLS
 from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, NetworkRequest,
-                              Request, sorted_perms)
+                              PtraceRequest, Request, SignalRequest, sorted_perms)
 
 # Owner accesses are logged with fsuid == ouid; "other" ones with a different owner.
 _OWNER_IDS = 'fsuid=1000 ouid=1000'
@@ -42,6 +42,12 @@ def audit_line(access: Request, profile: str, info: str | None = None) -> str:
             line = head.format(op="create") + (f' family="{family}" sock_type="{sock_type}" '
                                                f'protocol={number} requested_mask="create" '
                                                'denied_mask="create"')
+        case SignalRequest(perm=perm, signal=signal, peer=peer):
+            line = head.format(op="signal") + (f' requested_mask="{perm}" denied_mask="{perm}" '
+                                               f'signal={signal} peer="{peer}"')
+        case PtraceRequest(perm=perm, peer=peer):
+            line = head.format(op="ptrace") + (f' requested_mask="{perm}" denied_mask="{perm}" '
+                                               f'peer="{peer}"')
         case _:
             raise TypeError(f"no audit format for {type(access).__name__}")
     return line + (f' info="{info}"' if info else "")

@@ -5,7 +5,7 @@ import json
 
 from ..model.policy import Policy, Profile
 from ..model.requests import sorted_perms
-from ..model.rules import CapabilityRule, FileRule, NetworkRule, OtherRule
+from ..model.rules import CapabilityRule, FileRule, NetworkRule, OtherRule, PtraceRule, SignalRule
 
 
 def _rule(rule) -> dict:
@@ -20,6 +20,12 @@ def _rule(rule) -> dict:
         case NetworkRule():
             out.update(kind="network", family=rule.family, type=rule.sock_type,
                        protocol=rule.protocol)
+        case SignalRule():
+            out.update(kind="signal", perms=sorted(rule.perms), signals=sorted(rule.signals),
+                       peer=rule.peer.text if rule.peer else None)
+        case PtraceRule():
+            out.update(kind="ptrace", perms=sorted(rule.perms),
+                       peer=rule.peer.text if rule.peer else None)
         case OtherRule():
             out.update(kind=rule.kind, text=rule.text)
     return out

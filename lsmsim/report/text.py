@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, NetworkRequest,
-                              Request, sorted_perms)
+                              PtraceRequest, Request, SignalRequest, sorted_perms)
 from ..verify.result import CheckResult, Verdict
 from .audit import audit_line
 
@@ -18,6 +18,10 @@ def describe_access(access: Request) -> str:
             return f"capability {name}"
         case NetworkRequest(family=family, sock_type=sock_type, protocol=protocol):
             return f"network {family} {sock_type}" + (f" {protocol}" if protocol else "")
+        case SignalRequest(perm=perm, signal=signal, peer=peer):
+            return f"signal {perm} {signal} peer={peer}"
+        case PtraceRequest(perm=perm, peer=peer):
+            return f"ptrace {perm} peer={peer}"
     return str(access)
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model.policy import Profile
-from ..model.requests import CapabilityRequest, ExecRequest, FileRequest, NetworkRequest, Request
-from ..model.rules import CapabilityRule, ExecMode, FileRule, NetworkRule, Rule
+from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, NetworkRequest,
+                              PtraceRequest, Request, SignalRequest)
+from ..model.rules import CapabilityRule, ExecMode, FileRule, NetworkRule, PtraceRule, Rule, SignalRule
 
 
 @dataclass(frozen=True)
@@ -81,4 +82,8 @@ def decide(profile: Profile, request: Request) -> Decision:
             return _decide_named(profile, request, CapabilityRule, request.name)
         case NetworkRequest():
             return _decide_named(profile, request, NetworkRule, "create")
+        case SignalRequest():
+            return _decide_named(profile, request, SignalRule, request.perm)
+        case PtraceRequest():
+            return _decide_named(profile, request, PtraceRule, request.perm)
     raise TypeError(f"no decision procedure for {type(request).__name__}")

@@ -10,9 +10,12 @@ from typing import Iterable
 
 import z3
 
-from ..model.names import CAPABILITIES, NETWORK_FAMILIES, PROTOCOLS, SOCKET_TYPES
-from ..model.requests import CapabilityRequest, FileRequest, NetworkRequest
-from ..model.rules import CapabilityRule, FileRule, Half, NetworkRule
+from ..model.names import (CAPABILITIES, NETWORK_FAMILIES, PROTOCOLS, PTRACE_PERMS, SIGNAL_PERMS,
+                           SIGNALS, SOCKET_TYPES)
+from ..model.regex import ANY_CHAR
+from ..model.requests import (CapabilityRequest, FileRequest, NetworkRequest, PtraceRequest,
+                              SignalRequest)
+from ..model.rules import CapabilityRule, FileRule, Half, NetworkRule, PtraceRule, SignalRule
 from .z3regex import PRINTABLE, READABLE, canonical_path, to_z3
 
 
@@ -66,7 +69,25 @@ class FileSpace:
         return model.eval(self.path, model_completion=True).as_string()
 
 
-class CapabilitySpace:
+class RuleSpace:
+    """A symbolic request of one class; subclasses give each rule kind its formula
+    (``rule``), the valid requests (``domain``) and how to read a model back."""
+
+    def rule(self, rule) -> z3.BoolRef:
+        raise NotImplementedError
+
+    def allows(self, rules: Iterable) -> z3.BoolRef:
+        """Some allow rule matches and no deny rule does."""
+        rules = list(rules)
+        return z3.And(_any(self.rule(r) for r in rules if not r.deny),
+                      z3.Not(_any(self.rule(r) for r in rules if r.deny)))
+
+    def readable(self) -> tuple[tuple[z3.BoolRef, ...], ...]:
+        """Witness preferences, best first (none by default)."""
+        return ()
+
+
+class CapabilitySpace(RuleSpace):
     """A symbolic capability: an index into :data:`CAPABILITIES`."""
 
     def __init__(self, name: str = "cap"):
@@ -77,11 +98,6 @@ class CapabilitySpace:
 
     def rule(self, rule: CapabilityRule) -> z3.BoolRef:
         return _any(self.cap == CAPABILITIES.index(n) for n in sorted(rule.names))
-
-    def allows(self, rules: Iterable[CapabilityRule]) -> z3.BoolRef:
-        rules = list(rules)
-        return z3.And(_any(self.rule(r) for r in rules if not r.deny),
-                      z3.Not(_any(self.rule(r) for r in rules if r.deny)))
 
     def substitute(self, formula: z3.BoolRef, request: CapabilityRequest) -> z3.BoolRef:
         return z3.substitute(formula, (self.cap, z3.IntVal(CAPABILITIES.index(request.name))))
@@ -94,7 +110,7 @@ _TYPES = tuple(SOCKET_TYPES)
 _PROTOCOLS = (None, *PROTOCOLS)
 
 
-class NetworkSpace:
+class NetworkSpace(RuleSpace):
     """A symbolic socket: family, type and (optional) protocol as indices."""
 
     def __init__(self, name: str = "net"):
@@ -122,11 +138,6 @@ class NetworkSpace:
             parts.append(self.protocol == _PROTOCOLS.index(rule.protocol))
         return z3.And(*parts) if parts else z3.BoolVal(True)
 
-    def allows(self, rules: Iterable[NetworkRule]) -> z3.BoolRef:
-        rules = list(rules)
-        return z3.And(_any(self.rule(r) for r in rules if not r.deny),
-                      z3.Not(_any(self.rule(r) for r in rules if r.deny)))
-
     def substitute(self, formula: z3.BoolRef, request: NetworkRequest) -> z3.BoolRef:
         return z3.substitute(formula,
                              (self.family, z3.IntVal(NETWORK_FAMILIES.index(request.family))),
@@ -138,3 +149,74 @@ class NetworkSpace:
             return model.eval(var, model_completion=True).as_long()
         return NetworkRequest(NETWORK_FAMILIES[get(self.family)], _TYPES[get(self.sock_type)],
                               _PROTOCOLS[get(self.protocol)])
+
+
+class _PeerSpace(RuleSpace):
+    """Requests that name a peer task by its label (a non-empty string)."""
+
+    def __init__(self, name: str, perms: tuple[str, ...]):
+        self.perms = perms
+        self.perm = z3.Int(f"{name}_perm")
+        self.peer = z3.String(f"{name}_peer")
+
+    def domain(self) -> z3.BoolRef:
+        return z3.And(self.perm >= 0, self.perm < len(self.perms), z3.Length(self.peer) > 0,
+                      z3.InRe(self.peer, z3.Star(to_z3(ANY_CHAR))))
+
+    def readable(self):
+        return ((z3.InRe(self.peer, z3.Plus(to_z3(READABLE))),),)
+
+    def _perm_and_peer(self, rule) -> list[z3.BoolRef]:
+        parts = [_any(self.perm == self.perms.index(p) for p in sorted(rule.perms))]
+        if rule.peer is not None:
+            parts.append(z3.InRe(self.peer, to_z3(rule.peer.regex)))
+        return parts
+
+    def _bind(self, request) -> list[tuple]:
+        return [(self.perm, z3.IntVal(self.perms.index(request.perm))),
+                (self.peer, z3.StringVal(request.peer))]
+
+    def _get(self, model: z3.ModelRef, var):
+        value = model.eval(var, model_completion=True)
+        return value.as_long() if z3.is_int(value) else value.as_string()
+
+
+class SignalSpace(_PeerSpace):
+    """A symbolic signal: permission, signal number and peer label."""
+
+    def __init__(self, name: str = "sig"):
+        super().__init__(name, SIGNAL_PERMS)
+        self.signal = z3.Int(f"{name}_signal")
+
+    def domain(self) -> z3.BoolRef:
+        return z3.And(super().domain(), self.signal >= 0, self.signal < len(SIGNALS))
+
+    def rule(self, rule: SignalRule) -> z3.BoolRef:
+        parts = self._perm_and_peer(rule)
+        if len(rule.signals) < len(SIGNALS):
+            parts.append(_any(self.signal == SIGNALS.index(n) for n in sorted(rule.signals)))
+        return z3.And(*parts)
+
+    def substitute(self, formula: z3.BoolRef, request: SignalRequest) -> z3.BoolRef:
+        return z3.substitute(formula, *self._bind(request),
+                             (self.signal, z3.IntVal(SIGNALS.index(request.signal))))
+
+    def value(self, model: z3.ModelRef) -> SignalRequest:
+        return SignalRequest(SIGNAL_PERMS[self._get(model, self.perm)],
+                             SIGNALS[self._get(model, self.signal)], self._get(model, self.peer))
+
+
+class PtraceSpace(_PeerSpace):
+    """A symbolic ptrace access: permission and peer label."""
+
+    def __init__(self, name: str = "ptrace"):
+        super().__init__(name, PTRACE_PERMS)
+
+    def rule(self, rule: PtraceRule) -> z3.BoolRef:
+        return z3.And(*self._perm_and_peer(rule))
+
+    def substitute(self, formula: z3.BoolRef, request: PtraceRequest) -> z3.BoolRef:
+        return z3.substitute(formula, *self._bind(request))
+
+    def value(self, model: z3.ModelRef) -> PtraceRequest:
+        return PtraceRequest(PTRACE_PERMS[self._get(model, self.perm)], self._get(model, self.peer))

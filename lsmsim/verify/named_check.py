@@ -6,10 +6,11 @@ from typing import Iterator
 
 import z3
 
-from ..model.rules import CapabilityRule, NetworkRule, OtherRule
+from ..model.rules import CapabilityRule, NetworkRule, OtherRule, PtraceRule, SignalRule
 from ..simulate.decide import decide
+from ..model.names import SIGNALS
 from .context import CheckContext
-from .encoders import CapabilitySpace, NetworkSpace
+from .encoders import CapabilitySpace, NetworkSpace, PtraceSpace, SignalSpace
 from .result import Denial, Undecided
 
 MAX_WITNESSES_PER_RULE = 64
@@ -26,7 +27,8 @@ def _check_named(ctx: CheckContext, kind: type, space, block) -> Iterator[object
             continue
         blocked: list[z3.BoolRef] = []
         for _ in range(MAX_WITNESSES_PER_RULE):
-            outcome = ctx.prover.solve(*beyond_parent, space.rule(rule), *blocked)
+            outcome = ctx.prover.solve(*beyond_parent, space.rule(rule), *blocked,
+                                       prefer=space.readable())
             if outcome.status == "unknown":
                 yield Undecided(rule.source, f"solver gave up ({outcome.reason})")
                 break
@@ -59,6 +61,26 @@ def check_capabilities(ctx: CheckContext) -> Iterator[object]:
 
 def check_network(ctx: CheckContext) -> Iterator[object]:
     yield from _check_named(ctx, NetworkRule, NetworkSpace(), _block_network)
+
+
+def _block_signal(space: SignalSpace, rule: SignalRule, request) -> z3.BoolRef:
+    # One witness per permission the rule leaves every signal open for, else per signal.
+    same_perm = space.perm == space.perms.index(request.perm)
+    if rule.signals == frozenset(SIGNALS):
+        return same_perm
+    return z3.And(same_perm, space.signal == SIGNALS.index(request.signal))
+
+
+def _block_ptrace(space: PtraceSpace, rule, request) -> z3.BoolRef:
+    return space.perm == space.perms.index(request.perm)
+
+
+def check_signal(ctx: CheckContext) -> Iterator[object]:
+    yield from _check_named(ctx, SignalRule, SignalSpace(), _block_signal)
+
+
+def check_ptrace(ctx: CheckContext) -> Iterator[object]:
+    yield from _check_named(ctx, PtraceRule, PtraceSpace(), _block_ptrace)
 
 
 def check_unmodelled(ctx: CheckContext) -> Iterator[object]:

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from ...errors import PolicyError
 from ...model.glob import Glob, GlobError, squash_slashes
-from ...model.names import CAPABILITIES, FAMILY_ALIASES, NETWORK_FAMILIES, PROTOCOLS, SOCKET_TYPES
+from ...model.names import (CAPABILITIES, FAMILY_ALIASES, NETWORK_FAMILIES, PROTOCOLS,
+                            PTRACE_PERM_WORDS, PTRACE_PERMS, SIGNAL_PERM_WORDS, SIGNAL_PERMS,
+                            SIGNALS, SOCKET_TYPES)
 from ...model.policy import ALL_PATHS, Mode, Policy, Profile
 from ...model.rules import (CapabilityRule, ExecKind, ExecMode, FileRule, NetworkRule, OtherRule,
-                            Qualifier, Rule)
+                            PtraceRule, Qualifier, Rule, SignalRule)
 from ...model.source import Source
 from . import syntax as s
 from .modes import parse_mode
@@ -94,8 +97,12 @@ class PolicyBuilder:
                     rules.append(self._capability(node, prefix.merged(node.prefix)))
                 case s.NetworkDecl():
                     rules.append(self._network(node, prefix.merged(node.prefix)))
+                case s.AccessDecl():
+                    rules.append(self._access(node, prefix.merged(node.prefix), extra))
                 case s.OtherDecl():
                     p = prefix.merged(node.prefix)
+                    if node.kind not in ("link", "all"):
+                        self._no_owner(p, node.kind, node.source)
                     rules.append(OtherRule(node.kind, node.body, p.deny, p.audit, node.source))
                 case s.Alias() | s.Abi():
                     pass
@@ -158,3 +165,42 @@ class PolicyBuilder:
             else:
                 raise PolicyError(f"invalid network entry {word!r}", decl.source.position)
         return NetworkRule(family, sock_type, protocol, prefix.deny, prefix.audit, decl.source)
+
+    def _perm_words(self, decl: s.AccessDecl, words: dict, every: tuple[str, ...]) -> frozenset:
+        perms: set[str] = set()
+        for word in decl.perms:
+            if word not in words:
+                raise PolicyError(f"invalid {decl.kind} permission {word!r}", decl.source.position)
+            value = words[word]
+            perms.update((value,) if isinstance(value, str) else value)
+        return frozenset(perms) if perms else frozenset(every)
+
+    def _access(self, decl: s.AccessDecl, prefix: s.Prefix, extra: dict) -> Rule:
+        """``signal``/``ptrace`` rules: permissions, ``set=`` and ``peer=``."""
+        self._no_owner(prefix, decl.kind, decl.source)
+        signal = decl.kind == "signal"
+        if signal:
+            perms = self._perm_words(decl, SIGNAL_PERM_WORDS, SIGNAL_PERMS)
+        else:
+            perms = self._perm_words(decl, PTRACE_PERM_WORDS, PTRACE_PERMS)
+        peer, signals = None, set()
+        for key, value in decl.conditions:
+            if key == "peer":
+                text = self.variables.expand(value.strip('"'), decl.source, extra)
+                try:
+                    peer = Glob.parse(text)
+                except GlobError as error:
+                    raise PolicyError(f"bad peer {text!r}: {error}", decl.source.position) from None
+            elif key == "set" and signal:
+                for name in re.split(r"[\s,()\"]+", value):
+                    if not name:
+                        continue
+                    if name not in SIGNALS:
+                        raise PolicyError(f"unknown signal {name!r}", decl.source.position)
+                    signals.add(name)
+            else:
+                raise PolicyError(f"invalid {decl.kind} condition {key!r}", decl.source.position)
+        if signal:
+            return SignalRule(perms, frozenset(signals or SIGNALS), peer, prefix.deny,
+                              prefix.audit, decl.source)
+        return PtraceRule(perms, peer, prefix.deny, prefix.audit, decl.source)

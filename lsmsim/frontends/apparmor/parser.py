@@ -190,6 +190,30 @@ class _ToSyntax(Transformer):
         prefix, names = self._split_prefix(children)
         return s.NetworkDecl(prefix, tuple(str(n) for n in names), self._source(meta))
 
+    @v_args(inline=True)
+    def access_perms(self, token):
+        return ("perms", tuple(w for w in re.split(r"[\s,()]+", str(token)) if w))
+
+    @v_args(inline=True)
+    def condition(self, token):
+        key, _, value = str(token).partition("=")
+        return (key, value)
+
+    def _access(self, meta, children, kind):
+        prefix, rest = self._split_prefix(children)
+        perms = ()
+        if rest and rest[0][0] == "perms":
+            perms, rest = rest[0][1], rest[1:]
+        return s.AccessDecl(prefix, kind, perms, tuple(rest), self._source(meta))
+
+    @v_args(meta=True)
+    def signal_rule(self, meta, children):
+        return self._access(meta, children, "signal")
+
+    @v_args(meta=True)
+    def ptrace_rule(self, meta, children):
+        return self._access(meta, children, "ptrace")
+
     @v_args(meta=True)
     def other_rule(self, meta, children):
         prefix, rest = self._split_prefix(children)

@@ -104,6 +104,17 @@ class NetworkDecl:
 
 
 @dataclass(frozen=True)
+class AccessDecl:
+    """``signal``/``ptrace``: permission words and ``key=value`` conditions."""
+
+    prefix: Prefix
+    kind: str
+    perms: tuple[str, ...]
+    conditions: tuple[tuple[str, str], ...]
+    source: Source
+
+
+@dataclass(frozen=True)
 class OtherDecl:
     """A rule of a class lsmsim does not yet reason about (kept with its text)."""
 
