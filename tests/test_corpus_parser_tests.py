@@ -27,8 +27,8 @@ from lsmsim.errors import LsmsimError
 
 # Lowest agreement rate each suite may drop to: the rate measured when the floor was
 # last set, rounded down to the percent. The floor only ever goes up (issue target: 97%).
-MIN_AGREEMENT = 0.76
-MIN_AGREEMENT_3_0_8 = 0.79
+MIN_AGREEMENT = 0.86
+MIN_AGREEMENT_3_0_8 = 0.90
 
 SLOW_SECONDS = 10.0
 NAMES_PER_FOLDER = 5
@@ -110,7 +110,9 @@ def _load_one(path: Path, simple_tests: Path, expect_pass: bool) -> Outcome:
     name = path.relative_to(simple_tests).as_posix()
     start = time.perf_counter()
     try:
-        lsmsim.load(path, include=[simple_tests])
+        # The real suite runs from the folder above simple_tests with -I simple_tests;
+        # that folder is the second root, for the quoted includes written relative to it.
+        lsmsim.load(path, include=[simple_tests, simple_tests.parent])
         status, detail = "accepted", ""
     except LsmsimError as error:
         status, detail = "rejected", str(error)

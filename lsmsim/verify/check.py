@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Callable, Iterable, Iterator
 
-from ..errors import UsageError
+from ..errors import PolicyError, Position, UsageError
 from ..model.policy import Policy, Profile
 from .context import CheckContext, FollowPair, Pair, Warning
 from .exec_check import check_exec
@@ -33,7 +33,7 @@ def select_profile(policy: Policy, name: str | None) -> Profile:
     if len(policy.profiles) == 1:
         return policy.profiles[0]
     if not policy.profiles:
-        raise UsageError(f"{policy.file}: defines no profile")
+        raise PolicyError("no profile defined in this file", Position(policy.file, 1, 1))
     raise UsageError(f"{policy.file}: defines several profiles, name one of: "
                      f"{', '.join(policy.profile_names())}")
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...errors import PolicyError, Position
 from ...model.policy import Policy
 from .build import PolicyBuilder
 from .includes import IncludeLoader
@@ -14,10 +13,7 @@ def load_apparmor(path: str | Path, include: list[str | Path] | tuple = ()) -> P
     and the file's own directory."""
     loader = IncludeLoader(Path(path), [Path(p) for p in include])
     nodes = loader.load()
-    policy = PolicyBuilder(str(path)).build(nodes, tuple(loader.files_read))
-    if not policy.profiles:
-        raise PolicyError("no profile defined in this file", Position(str(path), 1, 1))
-    return policy
+    return PolicyBuilder(str(path)).build(nodes, tuple(loader.files_read))
 
 
 __all__ = ["load_apparmor"]

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import re
 
 from ...errors import PolicyError
-from ...model.glob import Glob, GlobError, squash_slashes
+from ...model.glob import Glob, GlobError, squash_slashes, unescape
 from ...model.names import (CAPABILITIES, FAMILY_ALIASES, NETWORK_FAMILIES, PROTOCOLS,
                             PTRACE_PERM_WORDS, PTRACE_PERMS, SIGNAL_PERM_WORDS, SIGNAL_PERMS,
                             SIGNALS, SOCKET_TYPES)
@@ -24,6 +25,10 @@ _OTHER_FLAGS = {"audit", "chroot_relative", "namespace_relative", "mediate_delet
                 "delegate_deleted", "attach_disconnected", "no_attach_disconnected",
                 "chroot_attach", "chroot_no_attach", "interruptible", "debug"}
 _VALUED_FLAGS = ("attach_disconnected.path=", "kill.signal=", "error=")
+_CONFLICTING_FLAGS = (("mediate_deleted", "delegate_deleted"),
+                      ("attach_disconnected", "no_attach_disconnected"),
+                      ("namespace_relative", "chroot_relative"),
+                      ("chroot_attach", "chroot_no_attach"))
 
 
 class PolicyBuilder:
@@ -34,13 +39,34 @@ class PolicyBuilder:
         self.variables = Variables()
         self.booleans: dict[str, bool] = {}
 
+    def chosen(self, node: s.Conditional) -> tuple:
+        """The items of the branch a conditional takes (booleans and variables are
+        known when the policy is compiled, so the choice is made here)."""
+        if node.test == "defined":
+            found = (node.name[1:] in self.variables.values if node.name.startswith("@")
+                     else node.name[1:] in self.booleans)
+        elif node.name[1:] in self.booleans:
+            found = self.booleans[node.name[1:]]
+        else:
+            raise PolicyError(f"undefined boolean {node.name}", node.source.position)
+        if node.negations % 2:
+            found = not found
+        return node.items if found else node.otherwise
+
     def build(self, nodes: tuple, files_read: tuple[str, ...] = ()) -> Policy:
         profiles = []
-        for node in nodes:
+        pending = list(nodes)
+        while pending:
+            node = pending.pop(0)
             match node:
+                case s.Conditional():
+                    pending[:0] = self.chosen(node)
                 case s.Assignment():
                     self.variables.define(node.name, node.values, node.append, node.source)
                 case s.BoolAssignment():
+                    if node.name in self.booleans:
+                        raise PolicyError(f"boolean ${node.name} is defined twice",
+                                          node.source.position)
                     self.booleans[node.name] = node.value
                 case s.Alias() | s.Abi():
                     pass  # aliases and ABIs do not change what these rule kinds permit
@@ -57,40 +83,87 @@ class PolicyBuilder:
 
     def _profile(self, decl: s.ProfileDecl, parent: str | None) -> Profile:
         name = self.variables.expand(decl.name, decl.source)
+        if not name:
+            raise PolicyError(f"profile name {decl.name!r} is empty", decl.source.position)
+        if decl.bare and not name.startswith(("/", ":")):
+            raise PolicyError(f"profile name {name!r} needs the 'profile' keyword "
+                              "(bare names must start with '/')", decl.source.position)
+        local = name
+        if name.startswith(":"):  # ":ns:name" or ":ns://name" puts the profile in namespace ns
+            ns, colon, local = name[1:].partition(":")
+            if not colon or not ns:
+                raise PolicyError(f"namespace in {name!r} is not closed by ':'",
+                                  decl.source.position)
+            local = local.removeprefix("//")
+            if not local:
+                raise PolicyError(f"{name!r} names a namespace but no profile",
+                                  decl.source.position)
         attachment = None
         attach_text = decl.attachment if decl.attachment is not None else (
-            name if name.startswith("/") else None)
+            local if local.startswith("/") else None)
         if attach_text is not None:
             attachment = self._glob(attach_text, decl.source)
         mode, flags = self._flags(decl.flags)
-        full_name = f"{parent}//{name}" if parent else name
+        # The hierarchical name without its namespace, as @{profile_name} expands to.
+        full_name = f"{parent}//{local}" if parent else local
         rules: list[Rule] = []
         children: list[Profile] = []
-        self._items(decl.items, s.Prefix(), rules, children, full_name, name)
+        self._items(decl.items, s.Prefix(), rules, children, full_name)
+        if decl.hat or any(c.hat for c in children):
+            rules.extend(_change_hat_rules(decl.source))
+        seen: set[str] = set()
+        for child in children:
+            if child.name in seen:
+                raise PolicyError(f"{full_name!r} defines {child.name!r} twice",
+                                  child.source.position)
+            seen.add(child.name)
         return Profile(name, tuple(rules), attachment, mode, flags, tuple(children), decl.hat,
                        decl.source)
 
     def _flags(self, flags) -> tuple[Mode, tuple[str, ...]]:
-        mode = Mode.ENFORCE
+        modes: dict[str, Source] = {}
         names = []
         for flag, source in flags:
             if flag in _MODE_FLAGS:
-                mode = _MODE_FLAGS[flag]
-            elif flag not in _OTHER_FLAGS and not flag.startswith(_VALUED_FLAGS):
+                modes.setdefault(flag, source)
+            elif flag.startswith(_VALUED_FLAGS):
+                self._valued_flag(flag, source)
+            elif flag not in _OTHER_FLAGS:
                 raise PolicyError(f"unknown profile flag {flag!r}", source.position)
             names.append(flag)
-        return mode, tuple(names)
+        if len(modes) > 1:
+            raise PolicyError(f"conflicting profile modes: {', '.join(modes)}",
+                              list(modes.values())[1].position)
+        for a, b in _CONFLICTING_FLAGS:
+            if a in names and b in names:
+                raise PolicyError(f"conflicting profile flags {a!r} and {b!r}",
+                                  flags[0][1].position)
+        mode = _MODE_FLAGS[next(iter(modes))] if modes else Mode.ENFORCE
+        return mode, tuple(dict.fromkeys(names))
 
-    def _items(self, items, prefix: s.Prefix, rules: list, children: list, full_name: str,
-               name: str) -> None:
-        extra = {"profile_name": escape_glob(name)}
+    def _valued_flag(self, flag: str, source: Source) -> None:
+        key, _, value = flag.partition("=")
+        if key == "kill.signal":
+            ok = value in SIGNALS
+        elif key == "error":
+            ok = value in errno.errorcode.values()
+        else:  # attach_disconnected.path: an absolute path once variables are expanded
+            ok = self.variables.expand(value, source).startswith("/")
+        if not ok:
+            raise PolicyError(f"invalid value in profile flag {flag!r}", source.position)
+
+    def _items(self, items, prefix: s.Prefix, rules: list, children: list,
+               full_name: str) -> None:
+        extra = {"profile_name": escape_glob(unescape(full_name))}
         for node in items:
             match node:
+                case s.Conditional():
+                    self._items(self.chosen(node), prefix, rules, children, full_name)
                 case s.ProfileDecl():
                     children.append(self._profile(node, full_name))
                 case s.Block():
                     self._items(node.items, prefix.merged(node.prefix), rules, children,
-                                full_name, name)
+                                full_name)
                 case s.FileDecl():
                     rules.append(self._file(node, prefix.merged(node.prefix), extra))
                 case s.CapabilityDecl():
@@ -103,7 +176,8 @@ class PolicyBuilder:
                     p = prefix.merged(node.prefix)
                     if node.kind not in ("link", "all"):
                         self._no_owner(p, node.kind, node.source)
-                    rules.append(OtherRule(node.kind, node.body, p.deny, p.audit, node.source))
+                    text = self.variables.expand(node.body, node.source, extra)
+                    rules.append(OtherRule(node.kind, text, p.deny, p.audit, node.source))
                 case s.Alias() | s.Abi():
                     pass
                 case s.Assignment() | s.BoolAssignment():
@@ -204,3 +278,14 @@ class PolicyBuilder:
             return SignalRule(perms, frozenset(signals or SIGNALS), peer, prefix.deny,
                               prefix.audit, decl.source)
         return PtraceRule(perms, peer, prefix.deny, prefix.audit, decl.source)
+
+
+def _change_hat_rules(source: Source) -> tuple[FileRule, ...]:
+    """The owner rules apparmor_parser adds to a profile with hats and to each hat
+    (``profile_add_hat_rules``), so that change_hat can work. The write is a bare
+    ``w`` (no append), as compiled."""
+    implied = dataclasses.replace(source, text="(rule added for change_hat)")
+    return tuple(FileRule(Glob.parse(path), frozenset(perms), Qualifier.OWNER, source=implied)
+                 for path, perms in (("/proc/*/attr/apparmor/", "r"),
+                                     ("/sys/module/apparmor/parameters/enabled", "r"),
+                                     ("/proc/[0-9]*/attr/{apparmor/,}current", "w")))

@@ -18,7 +18,8 @@ class IncludeLoader:
     """Reads a policy file and splices in what it includes.
 
     ``<name>`` is searched in each include root, then in the main file's directory;
-    ``"name"`` is taken relative to the including file. Nothing outside those
+    ``"name"`` (or a bare name) is taken relative to the including file, then to each
+    include root. Nothing outside those
     directories is read (symlinks and ``..`` included), cycles are errors.
     """
 
@@ -60,6 +61,9 @@ class IncludeLoader:
                     out.extend(self._read(target, stack))
             elif isinstance(node, (s.ProfileDecl, s.Block)):
                 out.append(dataclasses.replace(node, items=self._splice(node.items, stack)))
+            elif isinstance(node, s.Conditional):
+                out.append(dataclasses.replace(node, items=self._splice(node.items, stack),
+                                               otherwise=self._splice(node.otherwise, stack)))
             else:
                 out.append(node)
         return tuple(out)
@@ -70,7 +74,8 @@ class IncludeLoader:
         elif os.path.isabs(node.target):
             candidates = [Path(node.target)]
         else:
-            candidates = [current.parent / node.target]
+            # Relative to the including file, then to each include root.
+            candidates = [current.parent / node.target] + [d / node.target for d in self.roots]
         for candidate in candidates:
             if not candidate.exists():
                 continue

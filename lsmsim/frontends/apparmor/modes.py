@@ -24,8 +24,10 @@ _EXEC_FORMS: dict[str, tuple[ExecKind, bool, ExecKind | None]] = {
     "Ci": (ExecKind.CHILD, True, ExecKind.INHERIT),
     "pu": (ExecKind.PROFILE, False, ExecKind.UNCONFINED),
     "PU": (ExecKind.PROFILE, True, ExecKind.UNCONFINED),
+    "Pu": (ExecKind.PROFILE, True, ExecKind.UNCONFINED),
     "cu": (ExecKind.CHILD, False, ExecKind.UNCONFINED),
     "CU": (ExecKind.CHILD, True, ExecKind.UNCONFINED),
+    "Cu": (ExecKind.CHILD, True, ExecKind.UNCONFINED),
 }
 
 
@@ -33,31 +35,31 @@ def parse_mode(text: str, deny: bool, target: str | None,
                source: Source) -> tuple[frozenset[str], ExecMode | None]:
     """Letters granted (``w`` adds ``a``) and the exec transition, or a PolicyError."""
     perms: set[str] = set()
-    qualifiers = ""
-    exec_seen = False
+    groups: list[str] = []  # each exec group: its qualifier letters, closed by an 'x'
+    pending = ""
     for ch in text:
         if ch in _DATA:
             perms.add(ch)
         elif ch in _QUALIFIERS:
-            if exec_seen:
-                raise PolicyError(f"invalid mode {text!r}: exec qualifier '{ch}' after 'x'",
-                                  source.position)
-            qualifiers += ch
+            pending += ch
         elif ch == "x":
-            if exec_seen:
-                raise PolicyError(f"invalid mode {text!r}: 'x' given twice", source.position)
-            exec_seen = True
+            groups.append(pending)
+            pending = ""
         else:
             raise PolicyError(f"invalid mode {text!r}: unknown permission '{ch}'",
                               source.position)
+    if pending:
+        raise PolicyError(f"invalid mode {text!r}: exec qualifier '{pending}' without 'x'",
+                          source.position)
+    if len(set(groups)) > 1:  # the parser accepts a repeated mode ("pxpx"), not two modes
+        raise PolicyError(f"invalid mode {text!r}: conflicting exec modes", source.position)
+    exec_seen = bool(groups)
+    qualifiers = groups[0] if groups else ""
     if "w" in perms and "a" in perms:
         raise PolicyError(f"invalid mode {text!r}: 'a' and 'w' are mutually exclusive",
                           source.position)
     if "w" in perms:
         perms.add("a")
-    if qualifiers and not exec_seen:
-        raise PolicyError(f"invalid mode {text!r}: exec qualifier '{qualifiers}' without 'x'",
-                          source.position)
     if not exec_seen:
         if target:
             raise PolicyError(f"'-> {target}' needs an exec mode (px, cx, ...)", source.position)

@@ -27,15 +27,21 @@ def unquote(text: str) -> str:
     return text
 
 
-_VALUE = re.compile(r'"(?:[^"\\]|\\.)*"|[^\s"#]+|#.*')
+_VALUE = re.compile(r'"(?:[^"\\]|\\.)*"|[^\s"#]+|#.*|"')
 
 
 def split_values(text: str) -> tuple[str, ...]:
-    """Words of a variable assignment's right-hand side; ``#`` starts a comment."""
+    """Words of a variable assignment's right-hand side; ``#`` starts a comment and a
+    trailing backslash continues the line. Raises ValueError on what the parser
+    refuses: an unbalanced quote, a ``!``, a trailing ``,``."""
     out = []
-    for word in _VALUE.findall(text):
+    for word in _VALUE.findall(text.replace("\\\n", " ")):
         if word.startswith("#"):
             break
+        if word == '"':
+            raise ValueError("unbalanced quote in variable value")
+        if "!" in word or word.endswith(","):
+            raise ValueError(f"invalid variable value {word!r}")
         out.append(unquote(word))
     return tuple(out)
 
@@ -92,7 +98,16 @@ class _ToSyntax(Transformer):
     def xattrs(self, children):
         return ("xattrs", str(children[0]))
 
+    _PREFIX_RANK = {"PRIORITY": 0, "AUDIT": 1, "ALLOW": 2, "DENY": 2, "OWNER": 3, "OTHER": 3}
+
     def prefix(self, tokens):
+        # The parser takes the words in this order only: priority, audit, allow|deny, owner|other.
+        ranks = [self._PREFIX_RANK[t.type] for t in tokens]
+        for token, before, after in zip(tokens[1:], ranks, ranks[1:]):
+            if after <= before:
+                raise PolicyError(f"rule prefix {str(token)!r} is out of order or repeated "
+                                  "(priority, audit, allow|deny, owner|other)",
+                                  self._token_source(token).position)
         words = [str(t) for t in tokens]
         priority = None
         for word in words:
@@ -103,13 +118,19 @@ class _ToSyntax(Transformer):
 
     @v_args(meta=True)
     def assignment(self, meta, children):
-        match = re.match(r"@\{([^}]+)\}\s*(\+?)=(.*)", str(children[0]), re.S)
-        return s.Assignment(match.group(1), split_values(match.group(3)), bool(match.group(2)),
-                            self._source(meta))
+        match = re.match(r"@\{?([A-Za-z0-9_]+)\}?\s*(\+?)=(.*)", str(children[0]), re.S)
+        name = match.group(1)
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+            raise PolicyError(f"invalid variable name @{{{name}}}", self._source(meta).position)
+        try:
+            values = split_values(match.group(3))
+        except ValueError as error:
+            raise PolicyError(str(error), self._source(meta).position) from None
+        return s.Assignment(name, values, bool(match.group(2)), self._source(meta))
 
     @v_args(meta=True)
     def bool_assignment(self, meta, children):
-        name, value = re.match(r"\$(\S+?)\s*=\s*(\S+)", str(children[0])).groups()
+        name, value = re.match(r"\$\{?([A-Za-z0-9_]+)\}?\s*=\s*(\S+)", str(children[0])).groups()
         if value.lower() not in ("true", "false"):
             raise PolicyError(f"boolean ${name} must be true or false, not {value!r}",
                               self._source(meta).position)
@@ -117,9 +138,12 @@ class _ToSyntax(Transformer):
 
     @v_args(meta=True)
     def include(self, meta, children):
-        match = re.match(r'#?include(\s+if\s+exists)?\s*(<([^>]*)>|"([^"]*)")', str(children[0]))
+        match = re.match(r'#?include(\s+if\s+exists)?\s*(<([^>]*)>|"([^"]*)"|(\S+))',
+                         str(children[0]))
         angle = match.group(3) is not None
-        target = (match.group(3) if angle else match.group(4)).strip()
+        target = next(g for g in match.group(3, 4, 5) if g is not None).strip()
+        if angle:
+            target = unquote(target)  # <"name with spaces">
         return s.Include(target, angle, bool(match.group(1)), self._source(meta))
 
     @v_args(meta=True)
@@ -130,7 +154,7 @@ class _ToSyntax(Transformer):
     def abi(self, meta, children):
         return s.Abi(str(children[0]).strip('<>"'), self._source(meta))
 
-    def _profile(self, meta, name, rest, hat):
+    def _profile(self, meta, name, rest, hat, bare=False):
         attachment, flags = None, ()
         items = rest[-1]
         for option in rest[:-1]:
@@ -138,7 +162,7 @@ class _ToSyntax(Transformer):
                 attachment = option[1]
             elif option[0] == "flags":
                 flags = option[1]
-        return s.ProfileDecl(name, attachment, flags, items, hat, self._source(meta))
+        return s.ProfileDecl(name, attachment, flags, items, hat, self._source(meta), bare)
 
     @v_args(meta=True)
     def profile(self, meta, children):
@@ -146,13 +170,30 @@ class _ToSyntax(Transformer):
 
     @v_args(meta=True)
     def path_profile(self, meta, children):
-        return self._profile(meta, children[0], children[1:], hat=False)
+        return self._profile(meta, str(children[0]), children[1:], hat=False, bare=True)
 
     @v_args(meta=True)
     def hat(self, meta, children):
         name = str(children[0])
         return self._profile(meta, name[1:] if name.startswith("^") else name, children[1:],
                              hat=True)
+
+    def if_test(self, tokens):
+        negations = sum(1 for t in tokens if t.type == "NOT")
+        defined = any(t.type == "DEFINED" for t in tokens)
+        ref = re.sub(r"[{}]", "", str(tokens[-1]))
+        return negations, "defined" if defined else "bool", ref
+
+    @v_args(meta=True)
+    def conditional(self, meta, children):
+        (negations, test, name), items = children[0], children[1]
+        if len(children) < 3:
+            otherwise = ()
+        elif isinstance(children[2], s.Conditional):
+            otherwise = (children[2],)
+        else:
+            otherwise = children[2]
+        return s.Conditional(negations, test, name, items, otherwise, self._source(meta))
 
     @v_args(meta=True)
     def block(self, meta, children):

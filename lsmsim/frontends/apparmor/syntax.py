@@ -71,12 +71,26 @@ class ProfileDecl:
     items: tuple
     hat: bool
     source: Source
+    bare: bool = False  # written without the ``profile`` keyword
 
 
 @dataclass(frozen=True)
 class Block:
     prefix: Prefix
     items: tuple
+    source: Source
+
+
+@dataclass(frozen=True)
+class Conditional:
+    """``if [not]... ($b | defined @{v} | defined $b) {items} else otherwise``; the
+    ``otherwise`` items hold a nested Conditional for ``else if``."""
+
+    negations: int
+    test: str  # "bool" or "defined"
+    name: str  # "$b" or "@v"
+    items: tuple
+    otherwise: tuple
     source: Source
 
 

@@ -50,5 +50,6 @@ class Variables:
 
 
 def escape_glob(text: str) -> str:
-    """``text`` with glob specials escaped, as ``@{profile_name}`` is."""
-    return re.sub(r"([*?\[\]{},\\])", r"\\\1", text)
+    """``text`` with glob specials escaped, as ``@{profile_name}`` is; a ``,`` stays
+    bare, so inside ``{...}`` it still separates alternatives (as in the parser)."""
+    return re.sub(r"([*?\[\]{}\\])", r"\\\1", text)

@@ -1,0 +1,72 @@
+"""Front-end semantics beyond the grammar: what conditionals, flags, names and the
+implicit change_hat rules mean (each case checked against apparmor_parser 3.0.8)."""
+from __future__ import annotations
+
+import pytest
+
+from lsmsim.errors import PolicyError
+from lsmsim.model.policy import Mode
+from lsmsim.simulate import file_permissions
+
+from .helpers import load_text
+
+
+def test_conditionals_take_the_branch_the_booleans_choose():
+    policy = load_text("$ON = true\n$OFF = false\n@{V} = /v\n"
+                       "/t {\n  if $ON { /a r, } else { /b r, }\n"
+                       "  if $OFF { /c r, } else if not defined @{V} { /d r, } else { /e r, }\n"
+                       "  if not not defined $ON { /f r, }\n}\n")
+    profile = policy.profiles[0]
+    granted = {p for p in "/a /b /c /d /e /f".split() if file_permissions(profile, p, False)}
+    assert granted == {"/a", "/e", "/f"}
+
+
+def test_undefined_boolean_is_an_error():
+    with pytest.raises(PolicyError, match=r"undefined boolean \$NOPE"):
+        load_text("/t {\n  if $NOPE { /a r, }\n}\n")
+
+
+def test_hats_get_the_change_hat_rules():
+    profile = load_text("/t {\n  ^hat { /f r, }\n}\n").profiles[0]
+    for subject in (profile, profile.children[0]):
+        assert file_permissions(subject, "/proc/12/attr/current", True) == {"w"}
+        assert file_permissions(subject, "/proc/12/attr/current", False) == frozenset()
+        assert file_permissions(subject, "/proc/self/attr/apparmor/", True) == {"r"}
+    assert not file_permissions(load_text("/t { /f r, }\n").profiles[0],
+                                "/proc/12/attr/current", True)
+
+
+def test_profile_name_drops_the_namespace_and_keeps_the_hierarchy():
+    profile = load_text(":ns:/hname {\n  profile kid { /run/@{profile_name} r, }\n}\n").profiles[0]
+    assert file_permissions(profile.children[0], "/run/hname/kid", False) == {"r"}
+
+
+@pytest.mark.parametrize("flags,mode", [("(complain)", Mode.COMPLAIN),
+                                        ("flags=(audit, kill)", Mode.KILL),
+                                        ("flags=(enforce, error=ENOENT)", Mode.ENFORCE)])
+def test_flags(flags, mode):
+    assert load_text(f"/t {flags} {{ /a r, }}\n").profiles[0].mode is mode
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("/t flags=(complain, kill) { }\n", "conflicting profile modes"),
+    ("/t flags=(mediate_deleted, delegate_deleted) { }\n", "conflicting profile flags"),
+    ("/t flags=(error=13) { }\n", "invalid value"),
+    ("/t flags=(kill.signal=0) { }\n", "invalid value"),
+    ("/t { deny audit /a r, }\n", "out of order"),
+    ("/t { owner signal, }\n", "owner prefix"),
+    ("/t { /a pxix, }\n", "conflicting exec modes"),
+    ("@{V} = a,\n/t { }\n", "invalid variable value"),
+    ('@{V} = "a\n/t { }\n', "unbalanced quote"),
+    ("$B = true\n$B = false\n/t { }\n", "defined twice"),
+    ("@{N} = bar\n@{N} { }\n", "bare names must start with '/'"),
+    (":ns: { }\n", "no profile"),
+])
+def test_what_the_parser_refuses(text, needle):
+    with pytest.raises(PolicyError, match=needle):
+        load_text(text)
+
+
+def test_repeated_mode_letters_are_one_mode():
+    rule = load_text("/t { /a rrrpxpx, }\n").profiles[0].rules[0]
+    assert str(rule.exec) == "px" and rule.perms == {"r", "x"}
