@@ -70,3 +70,29 @@ def test_what_the_parser_refuses(text, needle):
 def test_repeated_mode_letters_are_one_mode():
     rule = load_text("/t { /a rrrpxpx, }\n").profiles[0].rules[0]
     assert str(rule.exec) == "px" and rule.perms == {"r", "x"}
+
+
+@pytest.mark.parametrize("rule,needle", [
+    ("network ip=10.2,", "does not appear to be an IPv4 or IPv6 address"),
+    ("network port=65536,", "invalid port"),
+    ("network port=443-80,", "invalid port range"),
+    ("network ip=192.168.0.1/33,", "prefix length"),
+    ("network ip=192.168.0.39-::58c2,", "address range"),
+    ("network netlink ip=127.0.0.1,", "inet and inet6 only"),
+    ("network bind peer=(ip=127.0.0.1),", "does not apply to bind"),
+    ("network send ip=127.0.0.1 ip=::1,", "given twice"),
+    ("network local,", "invalid network entry"),
+])
+def test_network_conditions_the_parser_refuses(rule, needle):
+    with pytest.raises(PolicyError, match=needle):
+        load_text(f"/t {{\n  {rule}\n}}\n")
+
+
+def test_network_rules_with_permissions_make_the_class_undecided():
+    import lsmsim
+    child = load_text("profile c { network inet stream, }\n")
+    parent = load_text("profile p { network inet stream,\n"
+                       "  deny network (send) inet stream ip=10.0.0.1, }\n")
+    result = lsmsim.check(child, parent)
+    assert result.verdict is lsmsim.Verdict.UNDECIDED
+    assert "not checked yet" in result.undecided[0].reason

@@ -20,7 +20,9 @@ NETWORK_FAMILIES: tuple[str, ...] = (
     "can", "tipc", "bluetooth", "iucv", "rxrpc", "isdn", "phonet", "ieee802154", "caif",
     "alg", "nfc", "vsock", "kcm", "qipcrtr", "smc", "xdp", "mctp",
 )
-FAMILY_ALIASES = {"local": "unix"}
+NETWORK_PERM_WORDS = {"create", "bind", "connect", "listen", "accept", "send", "receive",
+                      "getattr", "setattr", "getopt", "setopt", "shutdown", "r", "w", "rw",
+                      "read", "write"}
 
 # Socket types (SOCK_* numbers).
 SOCKET_TYPES: dict[str, int] = {

@@ -16,10 +16,25 @@ from .result import Denial, Undecided
 MAX_WITNESSES_PER_RULE = 64
 
 
+def _partly_modelled(ctx: CheckContext, kind_name: str) -> bool:
+    """Does either side hold rules of this class that are kept only as text
+    (e.g. AppArmor 4 network rules with permissions or addresses)? Then neither a
+    proof nor a witness of the modelled rules alone can be trusted."""
+    return any(r.kind == kind_name for profile in (ctx.pair.child, ctx.pair.parent)
+               for r in profile.rules_of(OtherRule))
+
+
 def _check_named(ctx: CheckContext, kind: type, space, block) -> Iterator[object]:
     pair = ctx.pair
     child_rules = pair.child.rules_of(kind)
     parent_rules = pair.parent.rules_of(kind)
+    kind_name = kind.__name__.removesuffix("Rule").lower()
+    if _partly_modelled(ctx, kind_name):
+        for rule in child_rules:
+            if not rule.deny:
+                yield Undecided(rule.source, f"{kind_name} rules with permissions or "
+                                             "conditions are present and not checked yet")
+        return
     # The same for every rule of the child: build it once.
     beyond_parent = (space.domain(), space.allows(child_rules), z3.Not(space.allows(parent_rules)))
     for rule in child_rules:

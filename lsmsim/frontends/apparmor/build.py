@@ -7,7 +7,7 @@ import re
 
 from ...errors import PolicyError
 from ...model.glob import Glob, GlobError, squash_slashes, unescape
-from ...model.names import (CAPABILITIES, FAMILY_ALIASES, NETWORK_FAMILIES, PROTOCOLS,
+from ...model.names import (CAPABILITIES, NETWORK_FAMILIES, NETWORK_PERM_WORDS, PROTOCOLS,
                             PTRACE_PERM_WORDS, PTRACE_PERMS, SIGNAL_PERM_WORDS, SIGNAL_PERMS,
                             SIGNALS, SOCKET_TYPES)
 from ...model.policy import ALL_PATHS, Mode, Policy, Profile
@@ -16,6 +16,7 @@ from ...model.rules import (CapabilityRule, ExecKind, ExecMode, FileRule, Networ
 from ...model.source import Source
 from . import syntax as s
 from .modes import parse_mode
+from .netconds import check_conditions
 from .variables import Variables, escape_glob
 
 _MODE_FLAGS = {"enforce": Mode.ENFORCE, "complain": Mode.COMPLAIN, "kill": Mode.KILL,
@@ -224,20 +225,40 @@ class PolicyBuilder:
         names = frozenset(decl.names) if decl.names else frozenset(CAPABILITIES)
         return CapabilityRule(names, prefix.deny, prefix.audit, decl.source)
 
-    def _network(self, decl: s.NetworkDecl, prefix: s.Prefix) -> NetworkRule:
+    def _network(self, decl: s.NetworkDecl, prefix: s.Prefix) -> NetworkRule | OtherRule:
+        """``network [perms] [family] [type|protocol] [conditions],``. Rules with
+        permissions or address conditions (AppArmor 4) are validated and kept as
+        :class:`OtherRule`: the checker does not reason about them yet."""
         self._no_owner(prefix, "network", decl.source)
         family = sock_type = protocol = None
-        for word in decl.names:
-            word = FAMILY_ALIASES.get(word, word)
-            if word in NETWORK_FAMILIES and family is None and sock_type is None \
-                    and protocol is None:
-                family = word
-            elif word in SOCKET_TYPES and sock_type is None and protocol is None:
-                sock_type = word
-            elif word in PROTOCOLS and sock_type is None and protocol is None:
-                protocol = word
-            else:
-                raise PolicyError(f"invalid network entry {word!r}", decl.source.position)
+        perms: list[str] = []
+        conditions = list(decl.conditions)
+        words = list(decl.names)
+        try:
+            while words:
+                word = words.pop(0)
+                if word.startswith("("):
+                    items = [w for w in re.split(r"[\s,()]+", word) if w]
+                    if not items or not set(items) <= NETWORK_PERM_WORDS:
+                        raise ValueError(f"invalid network permissions {word!r}")
+                    perms.extend(items)
+                elif word in NETWORK_PERM_WORDS and family is sock_type is protocol is None:
+                    perms.append(word)
+                elif word in NETWORK_FAMILIES and family is sock_type is protocol is None:
+                    family = word
+                elif word in SOCKET_TYPES and sock_type is None and protocol is None:
+                    sock_type = word
+                elif word in PROTOCOLS and sock_type is None and protocol is None:
+                    protocol = word
+                else:
+                    raise ValueError(f"invalid network entry {word!r}")
+            check_conditions(conditions, family, frozenset(perms))
+        except ValueError as error:
+            raise PolicyError(str(error), decl.source.position) from None
+        if perms or conditions:
+            return OtherRule("network", " ".join((*decl.names, *(f"{k}={v}" for k, v in
+                                                                 decl.conditions))),
+                             prefix.deny, prefix.audit, decl.source)
         return NetworkRule(family, sock_type, protocol, prefix.deny, prefix.audit, decl.source)
 
     def _perm_words(self, decl: s.AccessDecl, words: dict, every: tuple[str, ...]) -> frozenset:

@@ -228,8 +228,10 @@ class _ToSyntax(Transformer):
 
     @v_args(meta=True)
     def network_rule(self, meta, children):
-        prefix, names = self._split_prefix(children)
-        return s.NetworkDecl(prefix, tuple(str(n) for n in names), self._source(meta))
+        prefix, rest = self._split_prefix(children)
+        names = tuple(str(n) for n in rest if not isinstance(n, tuple))
+        conditions = tuple(n for n in rest if isinstance(n, tuple))
+        return s.NetworkDecl(prefix, names, conditions, self._source(meta))
 
     @v_args(inline=True)
     def access_perms(self, token):

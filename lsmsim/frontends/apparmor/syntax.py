@@ -113,7 +113,8 @@ class CapabilityDecl:
 @dataclass(frozen=True)
 class NetworkDecl:
     prefix: Prefix
-    names: tuple[str, ...]
+    names: tuple[str, ...]  # permission words, family, type/protocol, "(...)" lists
+    conditions: tuple[tuple[str, str], ...]
     source: Source
 
 
