@@ -5,12 +5,15 @@ from pathlib import Path
 
 from .errors import PolicyError, Position, UsageError
 from .frontends.apparmor import load_apparmor
+from .frontends.selinux import load_selinux
 from .model.policy import Policy, Profile
+from .model.selinux import SELinuxPolicy
 from .model.requests import Request
 from .simulate.decide import Decision, decide
 from .verify.check import check_within, select_profile
 from .verify.prover import DEFAULT_RLIMIT
 from .verify.result import CheckResult
+from .verify.selinux_check import check_selinux
 
 # Statements only the SELinux policy language has ("allow" is AppArmor's too).
 _SELINUX_WORDS = ("type ", "class ", "sid ", "attribute ", "typeattribute ", "common ",
@@ -34,18 +37,32 @@ def detect_lsm(path: str | Path) -> str:
     return "apparmor"
 
 
-def load(path: str | Path, include: list[str | Path] | tuple = (), lsm: str | None = None) -> Policy:
+def load(path: str | Path, include: list[str | Path] | tuple = (),
+         lsm: str | None = None) -> Policy | SELinuxPolicy:
     """Read a policy file into the model (``include`` = AppArmor include roots)."""
     lsm = lsm or detect_lsm(path)
     if lsm == "apparmor":
         return load_apparmor(path, include)
+    if lsm == "selinux":
+        return load_selinux(path)
     raise PolicyError(f"{lsm} policies are not supported by this version of lsmsim",
                       Position(str(path), 1, 1))
 
 
-def check(child: Policy, within: Policy, child_profile: str | None = None,
-          parent_profile: str | None = None, rlimit: int = DEFAULT_RLIMIT) -> CheckResult:
-    """Prove ``child`` within the parent policy ``within``, or list its expansions."""
+def check(child: Policy | SELinuxPolicy, within: Policy | SELinuxPolicy,
+          child_profile: str | None = None, parent_profile: str | None = None,
+          rlimit: int = DEFAULT_RLIMIT, booleans: dict[str, bool] | None = None) -> CheckResult:
+    """Prove ``child`` within the parent policy ``within``, or list its expansions.
+    ``booleans`` fixes SELinux booleans by name (others range over every value)."""
+    kinds = {isinstance(child, SELinuxPolicy), isinstance(within, SELinuxPolicy)}
+    if kinds == {True}:
+        return check_selinux(child, within, rlimit, booleans)
+    if kinds == {True, False}:
+        raise UsageError(f"cannot check {child.lsm} policy {child.file} within {within.lsm} "
+                         f"policy {within.file}: mapping between AppArmor and SELinux is not "
+                         "supported yet")
+    if booleans:
+        raise UsageError("--bool applies to SELinux policies only")
     return check_within(child, within, child_profile, parent_profile, rlimit)
 
 
@@ -54,5 +71,5 @@ def decide_request(policy: Policy, request: Request, profile: str | None = None)
     return decide(select_profile(policy, profile), request)
 
 
-__all__ = ["Policy", "Profile", "CheckResult", "Decision", "UsageError", "check", "decide_request",
-           "detect_lsm", "load"]
+__all__ = ["Policy", "Profile", "CheckResult", "Decision", "SELinuxPolicy", "UsageError", "check",
+           "decide_request", "detect_lsm", "load"]

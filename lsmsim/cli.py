@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--output", help="write the report here instead of standard output")
     check.add_argument("--rlimit", type=int, default=None,
                        help="Z3 resource limit per query (deterministic)")
+    check.add_argument("--bool", action="append", default=[], metavar="NAME=on|off",
+                       dest="booleans", help="fix a SELinux boolean (repeatable; others "
+                       "range over every value)")
 
     parse = sub.add_parser("parse", help="show the model a policy file becomes")
     parse.add_argument("file")
@@ -59,9 +62,22 @@ def _check(args) -> int:
     child = api.load(args.child, args.include, args.lsm)
     parent = api.load(args.parent, args.include, args.lsm)
     kwargs = {"rlimit": args.rlimit} if args.rlimit else {}
+    if args.booleans:
+        kwargs["booleans"] = _booleans(args.booleans)
     result = api.check(child, parent, args.child_profile, args.parent_profile, **kwargs)
     _write(FORMATS[args.format](result), args.output)
     return result.exit_code
+
+
+def _booleans(items: list[str]) -> dict[str, bool]:
+    values = {"on": True, "true": True, "1": True, "off": False, "false": False, "0": False}
+    out = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if not name or value.lower() not in values:
+            raise LsmsimError(f"--bool {item!r}: expected NAME=on or NAME=off")
+        out[name] = values[value.lower()]
+    return out
 
 
 def _parse(args) -> int:

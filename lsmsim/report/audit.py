@@ -4,6 +4,8 @@ from __future__ import annotations
 from ..model.names import CAPABILITIES, PROTOCOLS
 from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, NetworkRequest,
                               PtraceRequest, Request, SignalRequest, sorted_perms)
+from ..model.selinux import SELinuxRequest
+from .avc import avc_line
 
 # Owner accesses are logged with fsuid == ouid; "other" ones with a different owner.
 _OWNER_IDS = 'fsuid=1000 ouid=1000'
@@ -21,7 +23,8 @@ def _file_operation(perms: frozenset[str]) -> str:
 
 
 def audit_line(access: Request, profile: str, info: str | None = None) -> str:
-    """``apparmor="DENIED" ...`` for ``access`` denied by ``profile``."""
+    """``apparmor="DENIED" ...`` for ``access`` denied by ``profile`` (an AVC line
+    for a SELinux request)."""
     head = f'apparmor="DENIED" operation="{{op}}" profile="{profile}"'
     match access:
         case FileRequest(path=path, perms=perms, owner=owner):
@@ -48,6 +51,8 @@ def audit_line(access: Request, profile: str, info: str | None = None) -> str:
         case PtraceRequest(perm=perm, peer=peer):
             line = head.format(op="ptrace") + (f' requested_mask="{perm}" denied_mask="{perm}" '
                                                f'peer="{peer}"')
+        case SELinuxRequest():
+            return avc_line(access)
         case _:
             raise TypeError(f"no audit format for {type(access).__name__}")
     return line + (f' info="{info}"' if info else "")

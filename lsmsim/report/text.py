@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, NetworkRequest,
                               PtraceRequest, Request, SignalRequest, sorted_perms)
+from ..model.selinux import SELinuxRequest
 from ..verify.result import CheckResult, Verdict
 from .audit import audit_line
+from .avc import describe_selinux
 
 
 def describe_access(access: Request) -> str:
@@ -22,6 +24,8 @@ def describe_access(access: Request) -> str:
             return f"signal {perm} {signal} peer={peer}"
         case PtraceRequest(perm=perm, peer=peer):
             return f"ptrace {perm} peer={peer}"
+        case SELinuxRequest():
+            return describe_selinux(access)
     return str(access)
 
 

@@ -1,0 +1,344 @@
+"""The SELinux model: a kernel policy as the decision procedure sees it.
+
+Names are resolved (aliases to their types, ``*`` and ``~`` to sets) but attributes
+stay attributes: a rule written over ``virt_domain`` holds the name ``virt_domain``
+and the policy holds each attribute's members. Every rule keeps its source position.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from .source import Source
+
+OBJECT_R = "object_r"
+
+
+# --- MLS levels and contexts ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Level:
+    """A sensitivity and a set of categories (``s0:c1,c2``)."""
+
+    sensitivity: str
+    categories: frozenset[str] = frozenset()
+
+    def dominates(self, other: "Level", order: Mapping[str, int]) -> bool:
+        """``self dom other``: sensitivity at least as high and a superset of categories."""
+        return (order[self.sensitivity] >= order[other.sensitivity]
+                and self.categories >= other.categories)
+
+    def format(self, category_order: Mapping[str, int] | None = None) -> str:
+        if not self.categories:
+            return self.sensitivity
+        key = (lambda c: category_order.get(c, 1 << 30)) if category_order else _category_key
+        return f"{self.sensitivity}:{format_categories(sorted(self.categories, key=key))}"
+
+
+def _category_key(name: str):
+    digits = name.lstrip("abcdefghijklmnopqrstuvwxyz_")
+    return (int(digits) if digits.isdigit() else 1 << 30, name)
+
+
+def format_categories(cats: list[str]) -> str:
+    """``c0,c2`` with runs of three or more written ``c4.c7``, as the kernel prints them."""
+    def number(c):
+        digits = c[1:]
+        return int(digits) if c.startswith("c") and digits.isdigit() else None
+
+    out, i = [], 0
+    while i < len(cats):
+        j = i
+        while (j + 1 < len(cats) and number(cats[j]) is not None
+               and number(cats[j + 1]) == number(cats[j]) + 1):
+            j += 1
+        out.append(f"{cats[i]}.{cats[j]}" if j - i >= 2 else ",".join(cats[i:j + 1]))
+        i = j + 1
+    return ",".join(out)
+
+
+@dataclass(frozen=True)
+class Range:
+    """``low - high`` (``high`` dominates ``low``)."""
+
+    low: Level
+    high: Level
+
+    def format(self, category_order=None) -> str:
+        low, high = self.low.format(category_order), self.high.format(category_order)
+        return low if low == high else f"{low}-{high}"
+
+
+@dataclass(frozen=True)
+class Context:
+    """``user:role:type[:range]``."""
+
+    user: str
+    role: str
+    type: str
+    range: Range | None = None
+
+    def __str__(self) -> str:
+        base = f"{self.user}:{self.role}:{self.type}"
+        return f"{base}:{self.range.format()}" if self.range else base
+
+
+# --- type sets and conditions --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TypeSet:
+    """A set of types as a rule writes it: ``names`` (types or attributes) minus
+    ``excluded`` ones; ``self_`` adds the source type (targets only)."""
+
+    names: frozenset[str]
+    excluded: frozenset[str] = frozenset()
+    self_: bool = False
+
+    def contains(self, policy: "SELinuxPolicy", type_name: str) -> bool:
+        return (any(policy.is_member(type_name, n) for n in self.names)
+                and not any(policy.is_member(type_name, n) for n in self.excluded))
+
+
+@dataclass(frozen=True)
+class BoolExpr:
+    """A conditional expression over booleans: ``op`` is ``name`` (``args`` = the
+    boolean's name), ``not``, ``and``, ``or``, ``xor``, ``eq`` or ``ne``."""
+
+    op: str
+    args: tuple
+
+    def evaluate(self, values: Mapping[str, bool]) -> bool:
+        if self.op == "name":
+            return values[self.args[0]]
+        vals = [a.evaluate(values) for a in self.args]
+        match self.op:
+            case "not":
+                return not vals[0]
+            case "and":
+                return vals[0] and vals[1]
+            case "or":
+                return vals[0] or vals[1]
+            case "xor" | "ne":
+                return vals[0] != vals[1]
+            case "eq":
+                return vals[0] == vals[1]
+        raise ValueError(self.op)
+
+    def names(self) -> frozenset[str]:
+        if self.op == "name":
+            return frozenset(self.args)
+        return frozenset().union(*(a.names() for a in self.args))
+
+    def __str__(self) -> str:
+        if self.op == "name":
+            return self.args[0]
+        if self.op == "not":
+            return f"!{self.args[0]}"
+        symbol = {"and": "&&", "or": "||", "xor": "^", "eq": "==", "ne": "!="}[self.op]
+        return f"({self.args[0]} {symbol} {self.args[1]})"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Where a conditional rule sits: the ``if`` expression and the branch it is in."""
+
+    expr: BoolExpr
+    branch: bool
+
+    def active(self, values: Mapping[str, bool]) -> bool:
+        return self.expr.evaluate(values) == self.branch
+
+
+# --- rules --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AVRule:
+    """``allow``/``auditallow``/``dontaudit``/``neverallow`` over type sets, with the
+    permissions it names for each class (``*`` and ``~`` already resolved)."""
+
+    kind: str
+    sources: TypeSet
+    targets: TypeSet
+    perms: tuple[tuple[str, frozenset[str]], ...]
+    condition: Condition | None = None
+    source: Source | None = None
+
+    def perms_for(self, tclass: str) -> frozenset[str]:
+        return next((p for c, p in self.perms if c == tclass), frozenset())
+
+    def matches_types(self, policy: "SELinuxPolicy", stype: str, ttype: str) -> bool:
+        if not self.sources.contains(policy, stype):
+            return False
+        return self.targets.contains(policy, ttype) or (self.targets.self_ and ttype == stype)
+
+    def active(self, booleans: Mapping[str, bool]) -> bool:
+        return self.condition is None or self.condition.active(booleans)
+
+
+@dataclass(frozen=True)
+class CExpr:
+    """A constraint expression node. ``op`` is ``and``/``or``/``not`` (``args`` are
+    nodes), ``attr`` (``args`` = (operator, left, right), e.g. ``("dom", "h1", "h2")``)
+    or ``names`` (``args`` = (operator, left, frozenset of names))."""
+
+    op: str
+    args: tuple
+
+    def __str__(self) -> str:
+        match self.op:
+            case "and" | "or":
+                return f"({self.args[0]} {self.op} {self.args[1]})"
+            case "not":
+                return f"not {self.args[0]}"
+            case "attr":
+                return f"({self.args[1]} {_OP_TEXT[self.args[0]]} {self.args[2]})"
+        names = sorted(self.args[2])
+        right = names[0] if len(names) == 1 else "{ " + " ".join(names) + " }"
+        return f"({self.args[1]} {_OP_TEXT[self.args[0]]} {right})"
+
+
+_OP_TEXT = {"eq": "==", "ne": "!=", "dom": "dom", "domby": "domby", "incomp": "incomp"}
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """``constrain``/``mlsconstrain``: on the listed classes and permissions, the
+    expression must hold or those permissions are removed."""
+
+    perms: tuple[tuple[str, frozenset[str]], ...]
+    expr: CExpr
+    mls: bool
+    source: Source | None = None
+
+    def perms_for(self, tclass: str) -> frozenset[str]:
+        return next((p for c, p in self.perms if c == tclass), frozenset())
+
+
+@dataclass(frozen=True)
+class TypeRule:
+    """``type_transition``/``type_change``/``type_member`` (labels of new objects)."""
+
+    kind: str
+    sources: TypeSet
+    targets: TypeSet
+    classes: tuple[str, ...]
+    result: str
+    filename: str | None = None
+    condition: Condition | None = None
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    roles: frozenset[str]
+    level: Level | None = None
+    range: Range | None = None
+
+
+# --- the policy ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SELinuxPolicy:
+    """One compiled-to-be kernel policy."""
+
+    file: str
+    classes: Mapping[str, frozenset[str]]
+    types: tuple[str, ...]
+    attributes: Mapping[str, frozenset[str]]
+    aliases: Mapping[str, str]
+    booleans: Mapping[str, bool]
+    rules: tuple[AVRule, ...]
+    constraints: tuple[Constraint, ...] = ()
+    typebounds: Mapping[str, str] = field(default_factory=dict)
+    permissive: frozenset[str] = frozenset()
+    roles: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    role_allows: frozenset[tuple[str, str]] = frozenset()
+    users: Mapping[str, User] = field(default_factory=dict)
+    sensitivities: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    sensitivity_categories: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    type_rules: tuple[TypeRule, ...] = ()
+    type_sources: Mapping[str, Source] = field(default_factory=dict)
+    policycaps: frozenset[str] = frozenset()
+    mls: bool = False
+    lsm: str = "selinux"
+    files_read: tuple[str, ...] = ()
+
+    # Type membership: a name is a type (equal) or an attribute (member).
+    def is_member(self, type_name: str, name: str) -> bool:
+        members = self.attributes.get(name)
+        if members is not None:
+            return type_name in members
+        return name == type_name
+
+    def canonical_type(self, name: str) -> str:
+        """The type an alias stands for (other names unchanged)."""
+        return self.aliases.get(name, name)
+
+    def allow_rules(self) -> tuple[AVRule, ...]:
+        return tuple(r for r in self.rules if r.kind == "allow")
+
+    def constraints_for(self, tclass: str) -> tuple[Constraint, ...]:
+        return tuple(c for c in self.constraints if c.perms_for(tclass))
+
+    @property
+    def sensitivity_order(self) -> dict[str, int]:
+        return {s: i for i, s in enumerate(self.sensitivities)}
+
+    @property
+    def name(self) -> str:
+        """How reports name this policy (its file's base name)."""
+        return self.file.rsplit("/", 1)[-1]
+
+    def profile_names(self) -> list[str]:
+        return [self.name]
+
+    def default_booleans(self) -> dict[str, bool]:
+        return dict(self.booleans)
+
+
+# --- requests -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SELinuxRequest:
+    """``scontext`` asks for ``perm`` on an object of class ``tclass`` labelled
+    ``tcontext``, with the booleans set as in ``booleans`` (others at their defaults)."""
+
+    scontext: Context
+    tcontext: Context
+    tclass: str
+    perm: str
+    booleans: tuple[tuple[str, bool], ...] = ()
+    access_class = "selinux"
+
+    def to_json(self) -> dict:
+        return {"class": "selinux", "scontext": str(self.scontext),
+                "tcontext": str(self.tcontext), "tclass": self.tclass, "perms": [self.perm],
+                "booleans": dict(self.booleans)}
+
+
+def parse_context(text: str) -> Context:
+    """``user:role:type[:low[-high]]`` with categories written ``c0,c2`` or ``c0.c3``
+    (numbered ``cN`` categories only)."""
+    parts = text.strip().split(":", 3)
+    if len(parts) < 3:
+        raise ValueError(f"not a context: {text!r}")
+    user, role, type_ = parts[:3]
+    if len(parts) == 3:
+        return Context(user, role, type_)
+    low_text, _, high_text = parts[3].partition("-")
+    low = parse_level(low_text)
+    return Context(user, role, type_, Range(low, parse_level(high_text) if high_text else low))
+
+
+def parse_level(text: str) -> Level:
+    sens, _, cats = text.strip().partition(":")
+    names: list[str] = []
+    for item in filter(None, cats.split(",")):
+        first, dot, last = item.partition(".")
+        if dot:
+            names.extend(f"c{i}" for i in range(int(first[1:]), int(last[1:]) + 1))
+        else:
+            names.append(item)
+    return Level(sens, frozenset(names))

@@ -1,0 +1,18 @@
+"""The line the kernel logs for a SELinux denial (an AVC message)."""
+from __future__ import annotations
+
+from ..model.selinux import SELinuxRequest
+
+
+def avc_line(request: SELinuxRequest, permissive: bool = False) -> str:
+    """``avc:  denied  { perm } for  scontext=... tcontext=... tclass=... permissive=0``."""
+    return (f"avc:  denied  {{ {request.perm} }} for  scontext={request.scontext} "
+            f"tcontext={request.tcontext} tclass={request.tclass} "
+            f"permissive={int(permissive)}")
+
+
+def describe_selinux(request: SELinuxRequest) -> str:
+    """A one-line human description of a SELinux request."""
+    text = f"{request.scontext} {request.perm} {request.tclass} {request.tcontext}"
+    on = [f"{name}={'on' if value else 'off'}" for name, value in request.booleans]
+    return text + (f" [{' '.join(on)}]" if on else "")

@@ -1,0 +1,140 @@
+"""``child ⊆ parent`` for two SELinux policies, proven with Z3.
+
+For every allow rule of the child and every class permission it names, one query asks
+for a request that the rule grants, the child allows (after its constraints and
+bounds) and the parent denies. Unsat for all of them proves the child within the
+parent; each sat answer is turned into a concrete request and confirmed by the
+simulator before it is reported. Labels and booleans map 1:1 by name between the
+two policies; booleans range over every assignment unless fixed.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import z3
+
+from ..errors import UsageError
+from ..model.selinux import SELinuxPolicy, SELinuxRequest
+from ..simulate.selinux import decide
+from .prover import DEFAULT_RLIMIT, Prover
+from .result import CheckResult, Denial, Subject, Undecided
+from .selinux_encode import PolicyEncoder, SymRequest, Universe
+
+
+class SELinuxContainmentCheck:
+    """Proves that ``child`` grants nothing ``parent`` denies.
+
+    ``booleans`` fixes some booleans (by name, on both sides); ``rlimit`` bounds each
+    solver query (a query that hits it makes the result undecided).
+    """
+
+    def __init__(self, child: SELinuxPolicy, parent: SELinuxPolicy,
+                 rlimit: int = DEFAULT_RLIMIT, booleans: Mapping[str, bool] | None = None):
+        self.child = child
+        self.parent = parent
+        self.prover = Prover(rlimit)
+        self.universe = Universe(parent, child)
+        self.request = SymRequest.fresh(self.universe)
+        self.child_enc = PolicyEncoder(child, self.universe)
+        self.parent_enc = PolicyEncoder(parent, self.universe)
+        self.booleans = dict(booleans or {})
+        unknown = sorted(set(self.booleans) - set(self.universe.booleans))
+        if unknown:
+            raise UsageError(f"no boolean named {', '.join(unknown)} in either policy; "
+                             f"booleans: {', '.join(self.universe.booleans) or '(none)'}")
+        self._child_allows: dict[tuple[str, str], z3.BoolRef] = {}
+        self._parent_decides: dict[tuple[str, str], z3.BoolRef] = {}
+
+    # --- formulas shared by the queries ---
+    def _base(self) -> list[z3.BoolRef]:
+        req = self.request
+        fixed = [req.booleans[name] == value for name, value in self.booleans.items()]
+        return req.in_universe() + self.child_enc.well_formed(req) + fixed
+
+    def _prefer(self, tclass: str) -> tuple[tuple[z3.BoolRef, ...], ...]:
+        req, enc = self.request, self.child_enc
+        source = enc.valid_context(req.source, object_=False)
+        target = enc.valid_context(req.target, object_=tclass != "process")
+        single = []
+        for ctx in (req.source, req.target):
+            if ctx.low is not None:
+                single += [ctx.low.sens == ctx.high.sens, ctx.low.cats == ctx.high.cats]
+        return ((source, target, *single), (source, target), (source,))
+
+    def _child_allowed(self, tclass: str, perm: str) -> z3.BoolRef:
+        key = (tclass, perm)
+        if key not in self._child_allows:
+            self._child_allows[key] = self.child_enc.allowed(tclass, perm, self.request)
+        return self._child_allows[key]
+
+    def _parent_decision(self, tclass: str, perm: str) -> z3.BoolRef:
+        key = (tclass, perm)
+        if key not in self._parent_decides:
+            self._parent_decides[key] = self.parent_enc.decision(tclass, perm, self.request)
+        return self._parent_decides[key]
+
+    # --- the check ---
+    def results(self):
+        """Yield a :class:`Denial` or :class:`Undecided` per expanding rule permission."""
+        base = self._base()
+        req = self.request
+        for rule in self.child.allow_rules():
+            fires = self.child_enc.rule(rule, req, req.source.type, req.target.type)
+            for tclass, perms in rule.perms:
+                for perm in sorted(perms):
+                    yield from self._query(rule.source, base + [fires], tclass, perm, "")
+        for type_name in sorted(self.child.permissive):
+            yield from self._permissive(type_name, base)
+
+    def _query(self, source, constraints, tclass, perm, reason, enforce_child=True):
+        child_ok = self._child_allowed(tclass, perm) if enforce_child else z3.BoolVal(True)
+        outcome = self.prover.solve(*constraints, child_ok,
+                                    z3.Not(self._parent_decision(tclass, perm)),
+                                    prefer=self._prefer(tclass))
+        if outcome.status == "unsat":
+            return
+        if outcome.status == "unknown":
+            yield Undecided(source, f"{tclass} {perm}: solver gave up ({outcome.reason})")
+            return
+        witness = self.request.concrete(outcome.model, tclass, perm)
+        yield self._confirmed(source, witness, reason)
+
+    def _confirmed(self, source, witness: SELinuxRequest, reason: str):
+        child, parent = decide(self.child, witness), decide(self.parent, witness)
+        if not child.allowed or parent.allowed:
+            return Undecided(source, f"witness {witness.to_json()} not confirmed by the "
+                                     "simulator (child allows: "
+                                     f"{child.allowed}, parent allows: {parent.allowed})")
+        return Denial(source, witness, self.child.name, self.parent.name,
+                      f"{reason}; parent: {parent.reason}" if reason else parent.reason)
+
+    def _permissive(self, type_name: str, base):
+        """A permissive child domain grants everything: report one access of it the
+        parent denies."""
+        source = self.child.type_sources.get(type_name)
+        is_source = self.child_enc.is_type(self.request.source.type, (type_name,))
+        for tclass, perms in self.child.classes.items():
+            for perm in sorted(perms):
+                found = list(self._query(source, base + [is_source], tclass, perm,
+                                         f"{type_name} is permissive in the child",
+                                         enforce_child=False))
+                if found:
+                    yield from found
+                    return
+
+    def run(self) -> CheckResult:
+        denials, undecided = [], []
+        for finding in self.results():
+            (denials if isinstance(finding, Denial) else undecided).append(finding)
+        return CheckResult(
+            child=Subject(self.child.file, self.child.name),
+            parent=Subject(self.parent.file, self.parent.name),
+            denials=tuple(denials), undecided=tuple(undecided),
+            queries=self.prover.queries, seconds=self.prover.seconds,
+            pairs=((self.child.name, self.parent.name),))
+
+
+def check_selinux(child: SELinuxPolicy, parent: SELinuxPolicy, rlimit: int = DEFAULT_RLIMIT,
+                  booleans: Mapping[str, bool] | None = None) -> CheckResult:
+    """Run :class:`SELinuxContainmentCheck` and return its result."""
+    return SELinuxContainmentCheck(child, parent, rlimit, booleans).run()
