@@ -9,8 +9,10 @@ import sys
 
 from . import api
 from .errors import LsmsimError
+from .model.selinux import SELinuxPolicy
 from .report import FORMATS
 from .report.model_json import policy_to_json, policy_to_text
+from .report.selinux_model import selinux_to_json, selinux_to_text
 
 EXIT_USAGE = 2
 EXIT_UNDECIDED = 3
@@ -82,6 +84,10 @@ def _booleans(items: list[str]) -> dict[str, bool]:
 
 def _parse(args) -> int:
     policy = api.load(args.file, args.include, args.lsm)
+    if isinstance(policy, SELinuxPolicy):
+        sys.stdout.write(selinux_to_json(policy) if args.format == "json"
+                         else selinux_to_text(policy))
+        return 0
     sys.stdout.write(policy_to_json(policy) if args.format == "json" else policy_to_text(policy))
     return 0
 

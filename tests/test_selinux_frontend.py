@@ -177,3 +177,14 @@ def test_unterminated_block(tmp_path):
     proc = run("check", "--child", str(path), "--parent", str(PARENT), "--lsm", "selinux")
     assert proc.returncode == 2 and re.match(r".+open\.conf:\d+:\d+: ", proc.stderr)
     assert proc.stderr.count("\n") == 1
+
+
+def test_parse_command_shows_the_model():
+    text = run("parse", str(PARENT))
+    assert text.returncode == 0 and "8 types, 3 attributes" in text.stdout
+    proc = run("parse", str(PARENT), "--format", "json")
+    assert proc.returncode == 0
+    import json
+    model = json.loads(proc.stdout)
+    assert model["lsm"] == "selinux" and model["attributes"]["virt_domain"] == ["svirt_t"]
+    assert model["rules"][0]["source"]["line"] == 118
