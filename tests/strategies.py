@@ -63,3 +63,22 @@ def file_rule_lines(draw) -> str:
 def profiles(draw, name: str = "t") -> str:
     lines = draw(st.lists(file_rule_lines(), min_size=1, max_size=6))
     return f"profile {name} {{\n  " + "\n  ".join(lines) + "\n}\n"
+
+
+@st.composite
+def ipc_lines(draw) -> str:
+    if draw(st.booleans()):
+        perms = draw(st.sampled_from(["", " send", " receive", " (send, receive)", " bind"]))
+        if perms == " bind":
+            conds = draw(st.sampled_from(["", " name=org.a", " name=org.*", " bus=session"]))
+        else:
+            conds = draw(st.sampled_from(["", " bus=session", " bus=system path=/org/*",
+                                          " member={Hello,Bye}", " peer=(label=libvirtd)",
+                                          " interface=org.a peer=(name=org.b)"]))
+        return f"dbus{perms}{conds},"
+    perms = draw(st.sampled_from(["", " (send, receive)", " (connect)", " (create, bind)",
+                                  " send"]))
+    conds = draw(st.sampled_from(["", " type=stream", " type=dgram addr=@a*", " addr=@a"]))
+    peer = "" if perms in (" (create, bind)",) else draw(st.sampled_from(
+        ["", " peer=(label=libvirtd)", " peer=(addr=@b*)"]))
+    return f"unix{perms}{conds}{peer},"

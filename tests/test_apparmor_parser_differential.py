@@ -25,7 +25,7 @@ from lsmsim.simulate import file_permissions
 
 from .helpers import load_text
 from .oracle import apparmor_oracle as aa
-from .strategies import file_rule_lines, paths, profiles
+from .strategies import file_rule_lines, ipc_lines, paths, profiles
 
 pytestmark = aa.pytest_marks()
 
@@ -152,6 +152,22 @@ def access_lines(draw) -> str:
 def test_signal_and_ptrace_verdicts_agree_with_the_compiler(child_lines, parent_lines):
     """Allow-only signal/ptrace rules: contained exactly when the parent's blob does
     not change with the child's rules pasted in."""
+    child_text = "profile c {\n  " + "\n  ".join(child_lines) + "\n}\n"
+    parent_text = "profile p {\n  " + "\n  ".join(parent_lines) + "\n}\n"
+    pasted = "profile p {\n  " + "\n  ".join(parent_lines + child_lines) + "\n}\n"
+    result = lsmsim.check(load_text(child_text), load_text(parent_text))
+    assert not result.undecided
+    contained = aa.same_blob(parent_text, pasted)
+    assert (result.verdict is lsmsim.Verdict.CONTAINED) == contained, (child_text, parent_text,
+                                                                        result.denials)
+
+
+@ORACLE_SETTINGS
+@given(st.lists(ipc_lines(), min_size=1, max_size=3),
+       st.lists(ipc_lines(), min_size=1, max_size=3))
+def test_dbus_and_unix_verdicts_agree_with_the_compiler(child_lines, parent_lines):
+    """Allow-only dbus/unix rules: contained exactly when the parent's blob does not
+    change with the child's rules pasted in."""
     child_text = "profile c {\n  " + "\n  ".join(child_lines) + "\n}\n"
     parent_text = "profile p {\n  " + "\n  ".join(parent_lines) + "\n}\n"
     pasted = "profile p {\n  " + "\n  ".join(parent_lines + child_lines) + "\n}\n"

@@ -14,7 +14,7 @@ from lsmsim.simulate import decide, file_permissions
 from lsmsim.verify.encoders import CapabilitySpace, FileSpace, NetworkSpace
 
 from .helpers import load_text
-from .strategies import paths, profiles
+from .strategies import ipc_lines, paths, profiles
 
 
 def _holds(formula) -> bool:
@@ -133,4 +133,25 @@ def test_ptrace_agrees(rules, perm, peer):
                                  for p, g, deny in rules))
     space, request = PtraceSpace(), PtraceRequest(perm, peer)
     formula = space.substitute(space.allows(profile.rules_of(PtraceRule)), request)
+    assert _holds(formula) == decide(profile, request).allowed
+
+
+IPC_VALUES = ["session", "system", "/org/a", "org.a", "Hello", "libvirtd", "@a", "@b1",
+              "stream", "dgram", ""]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(ipc_lines(), min_size=1, max_size=4), st.sampled_from(["dbus", "unix"]),
+       st.data())
+def test_ipc_agrees(lines, kind, data):
+    from lsmsim.model.names import IPC_CLASSES
+    from lsmsim.model.requests import IpcRequest
+    from lsmsim.model.rules import IpcRule
+    from lsmsim.verify.encoders import IpcSpace
+    profile = load_text("profile t {\n  " + "\n  ".join(lines) + "\n}\n").profiles[0]
+    shape = IPC_CLASSES[kind]
+    request = IpcRequest(kind, data.draw(st.sampled_from(shape.perms)), tuple(
+        (f, data.draw(st.sampled_from(IPC_VALUES))) for f in shape.all_fields))
+    space = IpcSpace(kind)
+    formula = space.substitute(space.allows(profile.rules_of(IpcRule)), request)
     assert _holds(formula) == decide(profile, request).allowed

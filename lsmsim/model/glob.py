@@ -31,6 +31,19 @@ def squash_slashes(text: str) -> str:
     return re.sub(r"/{2,}", "/", text)
 
 
+def squash_into_alternations(text: str) -> str:
+    """Also drop the leading ``/`` of every branch of a ``{...}`` that follows a ``/``
+    when all its branches start with one (``/com/{/a,/b}`` → ``/com/{a,b}``), as the
+    parser does for D-Bus paths and unix addresses built from variables."""
+    def strip(match: re.Match) -> str:
+        body = match.group(1)
+        branches = body.split(",")
+        if all(b.startswith("/") for b in branches):
+            return "/{" + ",".join(b[1:] for b in branches) + "}"
+        return match.group(0)
+    return re.sub(r"/\{([^{}]*)\}", strip, text)
+
+
 class _GlobParser:
     def __init__(self, text: str):
         self.text = text
@@ -49,8 +62,8 @@ class _GlobParser:
             ch = text[self.pos]
             if ch in ",}" and not top:
                 break
-            if ch == "}":
-                raise GlobError("unbalanced '}' in glob", self.pos)
+            if ch in "}]":
+                raise GlobError(f"unbalanced '{ch}' in glob", self.pos)
             if ch == "\\":
                 if self.pos + 1 >= len(text):
                     raise GlobError("trailing backslash in glob", self.pos)

@@ -53,3 +53,40 @@ PTRACE_PERMS: tuple[str, ...] = ("read", "trace", "readby", "tracedby")
 PTRACE_PERM_WORDS = {"read": "read", "r": "read", "trace": "trace", "readby": "readby",
                      "tracedby": "tracedby", "w": "trace", "write": "trace",
                      "rw": ("read", "trace")}
+
+
+class IpcClass:
+    """The shape of one AppArmor IPC rule kind: its permissions (with their word
+    aliases), its ``key=value`` conditions, its ``peer=(...)`` conditions, and
+    which permissions each condition can go with."""
+
+    def __init__(self, perms, aliases, fields, peer_fields, only_with):
+        self.perms: tuple[str, ...] = perms
+        self.aliases: dict[str, tuple[str, ...]] = aliases
+        self.fields: tuple[str, ...] = fields
+        self.peer_fields: tuple[str, ...] = peer_fields
+        self.only_with: dict[str, frozenset[str]] = only_with
+
+    @property
+    def all_fields(self) -> tuple[str, ...]:
+        return self.fields + tuple(f"peer_{f}" for f in self.peer_fields)
+
+
+_RW = {"r": ("receive",), "read": ("receive",), "w": ("send",), "write": ("send",),
+       "rw": ("send", "receive")}
+_MESSAGE = frozenset({"send", "receive"})
+_PEER_UNIX = frozenset({"send", "receive", "connect", "accept"})
+
+IPC_CLASSES: dict[str, IpcClass] = {
+    "dbus": IpcClass(
+        ("send", "receive", "bind", "eavesdrop"), _RW,
+        ("bus", "path", "interface", "member", "name"), ("name", "label"),
+        {"path": _MESSAGE, "interface": _MESSAGE, "member": _MESSAGE, "peer": _MESSAGE,
+         "name": frozenset({"bind"}),
+         "bus": frozenset({"send", "receive", "bind", "eavesdrop"})}),
+    "unix": IpcClass(
+        ("create", "bind", "listen", "accept", "connect", "shutdown", "getattr", "setattr",
+         "getopt", "setopt", "send", "receive"), _RW,
+        ("type", "protocol", "addr"), ("addr", "label"),
+        {"peer": _PEER_UNIX}),
+}

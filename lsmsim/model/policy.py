@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from .glob import Glob
-from .names import CAPABILITIES, PTRACE_PERMS, SIGNAL_PERMS, SIGNALS
-from .rules import (CapabilityRule, ExecKind, ExecMode, FileRule, NetworkRule, OtherRule,
-                    PtraceRule, Qualifier, Rule, SignalRule)
+from .names import CAPABILITIES, IPC_CLASSES, PTRACE_PERMS, SIGNAL_PERMS, SIGNALS
+from .rules import (CapabilityRule, ExecKind, ExecMode, FileRule, IpcRule, NetworkRule,
+                    OtherRule, PtraceRule, Qualifier, Rule, SignalRule)
 from .source import Source
 
 
@@ -65,6 +65,8 @@ def allow_everything(source: Source | None) -> tuple[Rule, ...]:
         NetworkRule(source=source),
         SignalRule(frozenset(SIGNAL_PERMS), frozenset(SIGNALS), source=source),
         PtraceRule(frozenset(PTRACE_PERMS), source=source),
+        *(IpcRule(kind, frozenset(shape.perms), source=source)
+          for kind, shape in IPC_CLASSES.items()),
         # The classes not modelled yet (dbus, unix, mount, ...) are granted too.
         OtherRule("all", "every class not modelled yet", source=source),
     )

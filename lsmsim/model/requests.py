@@ -89,8 +89,28 @@ class PtraceRequest:
         return {"class": "ptrace", "perms": [self.perm], "peer": self.peer}
 
 
+@dataclass(frozen=True)
+class IpcRequest:
+    """A dbus or unix-socket access: ``perm`` with a value for every condition field
+    of the kind (``peer_label``, ``path``, ``addr``, ...)."""
+
+    kind: str
+    perm: str
+    fields: tuple[tuple[str, str], ...]
+
+    @property
+    def access_class(self) -> str:
+        return self.kind
+
+    def value(self, field: str) -> str:
+        return dict(self.fields)[field]
+
+    def to_json(self) -> dict:
+        return {"class": self.kind, "perms": [self.perm], **dict(self.fields)}
+
+
 Request = (FileRequest | ExecRequest | CapabilityRequest | NetworkRequest | SignalRequest
-           | PtraceRequest)
+           | PtraceRequest | IpcRequest)
 
 PERM_ORDER = "rwalkmx"
 

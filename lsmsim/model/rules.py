@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 from .glob import Glob
-from .requests import (CapabilityRequest, FileRequest, NetworkRequest, PtraceRequest,
-                       SignalRequest)
+from .requests import (CapabilityRequest, FileRequest, IpcRequest, NetworkRequest,
+                       PtraceRequest, SignalRequest)
 from .source import Source
 
 FILE_PERMS = "rwalkmx"  # the letters a file request can ask for
@@ -157,6 +157,24 @@ class PtraceRule:
 
 
 @dataclass(frozen=True)
+class IpcRule:
+    """``dbus ...,`` or ``unix ...,``: permissions and a glob per condition field it
+    names (``peer=(label=...)`` becomes the field ``peer_label``); unnamed fields
+    match anything."""
+
+    kind: str
+    perms: frozenset[str]
+    conditions: tuple[tuple[str, Glob], ...] = ()
+    deny: bool = False
+    audit: bool = False
+    source: Source | None = None
+
+    def matches(self, request: IpcRequest) -> bool:
+        return (request.kind == self.kind and request.perm in self.perms
+                and all(glob.matches(request.value(field)) for field, glob in self.conditions))
+
+
+@dataclass(frozen=True)
 class OtherRule:
     """A rule of a mediation class the checker does not reason about yet
     (signal, ptrace, dbus, unix, mount, change_profile, link, ...). It is kept so
@@ -169,4 +187,4 @@ class OtherRule:
     source: Source | None = None
 
 
-Rule = FileRule | CapabilityRule | NetworkRule | SignalRule | PtraceRule | OtherRule
+Rule = FileRule | CapabilityRule | NetworkRule | SignalRule | PtraceRule | IpcRule | OtherRule

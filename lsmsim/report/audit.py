@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from ..model.names import CAPABILITIES, PROTOCOLS
-from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, NetworkRequest,
-                              PtraceRequest, Request, SignalRequest, sorted_perms)
+from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
+                              NetworkRequest, PtraceRequest, Request, SignalRequest, sorted_perms)
 from ..model.selinux import SELinuxRequest
 from .avc import avc_line
 
@@ -51,6 +51,10 @@ def audit_line(access: Request, profile: str, info: str | None = None) -> str:
         case PtraceRequest(perm=perm, peer=peer):
             line = head.format(op="ptrace") + (f' requested_mask="{perm}" denied_mask="{perm}" '
                                                f'peer="{peer}"')
+        case IpcRequest(kind=kind, perm=perm, fields=fields):
+            values = " ".join(f'{name}="{value}"' for name, value in fields)
+            line = head.format(op=f"{kind}_{perm}") + (f' requested_mask="{perm}" '
+                                                        f'denied_mask="{perm}" {values}')
         case SELinuxRequest():
             return avc_line(access)
         case _:

@@ -5,7 +5,8 @@ import json
 
 from ..model.policy import Policy, Profile
 from ..model.requests import sorted_perms
-from ..model.rules import CapabilityRule, FileRule, NetworkRule, OtherRule, PtraceRule, SignalRule
+from ..model.rules import (CapabilityRule, FileRule, IpcRule, NetworkRule, OtherRule, PtraceRule,
+                           SignalRule)
 
 
 def _rule(rule) -> dict:
@@ -26,6 +27,9 @@ def _rule(rule) -> dict:
         case PtraceRule():
             out.update(kind="ptrace", perms=sorted(rule.perms),
                        peer=rule.peer.text if rule.peer else None)
+        case IpcRule():
+            out.update(kind=rule.kind, perms=sorted(rule.perms),
+                       conditions={field: glob.text for field, glob in rule.conditions})
         case OtherRule():
             out.update(kind=rule.kind, text=rule.text)
     return out

@@ -1,8 +1,8 @@
 """The report for people at a terminal."""
 from __future__ import annotations
 
-from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, NetworkRequest,
-                              PtraceRequest, Request, SignalRequest, sorted_perms)
+from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
+                              NetworkRequest, PtraceRequest, Request, SignalRequest, sorted_perms)
 from ..model.selinux import SELinuxRequest
 from ..verify.result import CheckResult, Verdict
 from .audit import audit_line
@@ -24,6 +24,9 @@ def describe_access(access: Request) -> str:
             return f"signal {perm} {signal} peer={peer}"
         case PtraceRequest(perm=perm, peer=peer):
             return f"ptrace {perm} peer={peer}"
+        case IpcRequest(kind=kind, perm=perm, fields=fields):
+            return f"{kind} {perm} " + " ".join(f"{name}={value!r}" for name, value in fields
+                                                 if value)
         case SELinuxRequest():
             return describe_selinux(access)
     return str(access)

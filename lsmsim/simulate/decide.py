@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model.policy import Profile
-from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, NetworkRequest,
-                              PtraceRequest, Request, SignalRequest)
-from ..model.rules import CapabilityRule, ExecMode, FileRule, NetworkRule, PtraceRule, Rule, SignalRule
+from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
+                              NetworkRequest, PtraceRequest, Request, SignalRequest)
+from ..model.rules import (CapabilityRule, ExecMode, FileRule, IpcRule, NetworkRule, PtraceRule,
+                           Rule, SignalRule)
 
 
 @dataclass(frozen=True)
@@ -86,4 +87,6 @@ def decide(profile: Profile, request: Request) -> Decision:
             return _decide_named(profile, request, SignalRule, request.perm)
         case PtraceRequest():
             return _decide_named(profile, request, PtraceRule, request.perm)
+        case IpcRequest():
+            return _decide_named(profile, request, IpcRule, request.perm)
     raise TypeError(f"no decision procedure for {type(request).__name__}")

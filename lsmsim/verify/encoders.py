@@ -10,12 +10,13 @@ from typing import Iterable
 
 import z3
 
-from ..model.names import (CAPABILITIES, NETWORK_FAMILIES, PROTOCOLS, PTRACE_PERMS, SIGNAL_PERMS,
+from ..model.names import (CAPABILITIES, IPC_CLASSES, NETWORK_FAMILIES, PROTOCOLS, PTRACE_PERMS, SIGNAL_PERMS,
                            SIGNALS, SOCKET_TYPES)
 from ..model.regex import ANY_CHAR
-from ..model.requests import (CapabilityRequest, FileRequest, NetworkRequest, PtraceRequest,
-                              SignalRequest)
-from ..model.rules import CapabilityRule, FileRule, Half, NetworkRule, PtraceRule, SignalRule
+from ..model.requests import (CapabilityRequest, FileRequest, IpcRequest, NetworkRequest,
+                              PtraceRequest, SignalRequest)
+from ..model.rules import (CapabilityRule, FileRule, Half, IpcRule, NetworkRule, PtraceRule,
+                           SignalRule)
 from .z3regex import PRINTABLE, READABLE, canonical_path, to_z3
 
 
@@ -220,3 +221,36 @@ class PtraceSpace(_PeerSpace):
 
     def value(self, model: z3.ModelRef) -> PtraceRequest:
         return PtraceRequest(PTRACE_PERMS[self._get(model, self.perm)], self._get(model, self.peer))
+
+
+class IpcSpace(RuleSpace):
+    """A symbolic dbus or unix access: a permission and one string per condition field."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.shape = IPC_CLASSES[kind]
+        self.perm = z3.Int(f"{kind}_perm")
+        self.fields = {f: z3.String(f"{kind}_{f}") for f in self.shape.all_fields}
+
+    def domain(self) -> z3.BoolRef:
+        return z3.And(self.perm >= 0, self.perm < len(self.shape.perms),
+                      *(z3.InRe(v, z3.Star(to_z3(ANY_CHAR))) for v in self.fields.values()))
+
+    def readable(self):
+        return (tuple(z3.InRe(v, z3.Star(to_z3(READABLE))) for v in self.fields.values()),)
+
+    def rule(self, rule: IpcRule) -> z3.BoolRef:
+        if rule.kind != self.kind:
+            return z3.BoolVal(False)
+        parts = [_any(self.perm == self.shape.perms.index(p) for p in sorted(rule.perms))]
+        parts += [z3.InRe(self.fields[field], to_z3(glob.regex)) for field, glob in rule.conditions]
+        return z3.And(*parts)
+
+    def substitute(self, formula: z3.BoolRef, request: IpcRequest) -> z3.BoolRef:
+        return z3.substitute(formula, (self.perm, z3.IntVal(self.shape.perms.index(request.perm))),
+                             *((self.fields[f], z3.StringVal(v)) for f, v in request.fields))
+
+    def value(self, model: z3.ModelRef) -> IpcRequest:
+        perm = self.shape.perms[model.eval(self.perm, model_completion=True).as_long()]
+        return IpcRequest(self.kind, perm, tuple(
+            (f, model.eval(v, model_completion=True).as_string()) for f, v in self.fields.items()))

@@ -6,11 +6,12 @@ from typing import Iterator
 
 import z3
 
-from ..model.rules import CapabilityRule, NetworkRule, OtherRule, PtraceRule, SignalRule
+from ..model.rules import (CapabilityRule, IpcRule, NetworkRule, OtherRule, PtraceRule,
+                           SignalRule)
 from ..simulate.decide import decide
-from ..model.names import SIGNALS
+from ..model.names import IPC_CLASSES, SIGNALS
 from .context import CheckContext
-from .encoders import CapabilitySpace, NetworkSpace, PtraceSpace, SignalSpace
+from .encoders import CapabilitySpace, IpcSpace, NetworkSpace, PtraceSpace, SignalSpace
 from .result import Denial, Undecided
 
 MAX_WITNESSES_PER_RULE = 64
@@ -24,11 +25,12 @@ def _partly_modelled(ctx: CheckContext, kind_name: str) -> bool:
                for r in profile.rules_of(OtherRule))
 
 
-def _check_named(ctx: CheckContext, kind: type, space, block) -> Iterator[object]:
+def _check_named(ctx: CheckContext, kind: type, space, block, kind_name: str | None = None,
+                 select=lambda rule: True) -> Iterator[object]:
     pair = ctx.pair
-    child_rules = pair.child.rules_of(kind)
-    parent_rules = pair.parent.rules_of(kind)
-    kind_name = kind.__name__.removesuffix("Rule").lower()
+    child_rules = [r for r in pair.child.rules_of(kind) if select(r)]
+    parent_rules = [r for r in pair.parent.rules_of(kind) if select(r)]
+    kind_name = kind_name or kind.__name__.removesuffix("Rule").lower()
     if _partly_modelled(ctx, kind_name):
         for rule in child_rules:
             if not rule.deny:
@@ -96,6 +98,27 @@ def check_signal(ctx: CheckContext) -> Iterator[object]:
 
 def check_ptrace(ctx: CheckContext) -> Iterator[object]:
     yield from _check_named(ctx, PtraceRule, PtraceSpace(), _block_ptrace)
+
+
+def _block_ipc(space: IpcSpace, rule: IpcRule, request) -> z3.BoolRef:
+    return space.perm == space.shape.perms.index(request.perm)
+
+
+def _unix_through_network(ctx: CheckContext) -> bool:
+    """Under the 3.0 ABI a ``network`` rule covering unix sockets also grants them."""
+    return any(r.family in (None, "unix") for r in ctx.pair.parent.rules_of(NetworkRule)
+               if not r.deny)
+
+
+def check_ipc(ctx: CheckContext) -> Iterator[object]:
+    for kind in IPC_CLASSES:
+        findings = _check_named(ctx, IpcRule, IpcSpace(kind), _block_ipc, kind,
+                                lambda rule, kind=kind: rule.kind == kind)
+        for finding in findings:
+            if kind == "unix" and isinstance(finding, Denial) and _unix_through_network(ctx):
+                finding = Undecided(finding.rule, "the parent's network rules may grant unix "
+                                                  "sockets too; not compared yet")
+            yield finding
 
 
 def check_unmodelled(ctx: CheckContext) -> Iterator[object]:

@@ -7,7 +7,7 @@ import re
 
 from ...errors import PolicyError
 from ...model.glob import Glob, GlobError, squash_slashes, unescape
-from ...model.names import (CAPABILITIES, NETWORK_FAMILIES, NETWORK_PERM_WORDS, PROTOCOLS,
+from ...model.names import (CAPABILITIES, IPC_CLASSES, NETWORK_FAMILIES, NETWORK_PERM_WORDS, PROTOCOLS,
                             PTRACE_PERM_WORDS, PTRACE_PERMS, SIGNAL_PERM_WORDS, SIGNAL_PERMS,
                             SIGNALS, SOCKET_TYPES)
 from ...model.policy import ALL_PATHS, Mode, Policy, Profile
@@ -16,6 +16,7 @@ from ...model.rules import (CapabilityRule, ExecKind, ExecMode, FileRule, Networ
 from ...model.source import Source
 from . import syntax as s
 from .modes import parse_mode
+from .ipc import build_ipc_rule
 from .netconds import check_conditions
 from .variables import Variables, escape_glob
 
@@ -171,6 +172,11 @@ class PolicyBuilder:
                     rules.append(self._capability(node, prefix.merged(node.prefix)))
                 case s.NetworkDecl():
                     rules.append(self._network(node, prefix.merged(node.prefix)))
+                case s.AccessDecl() if node.kind in IPC_CLASSES:
+                    rules.append(build_ipc_rule(node, prefix.merged(node.prefix),
+                                                lambda text: self.variables.expand(
+                                                    text, node.source, extra)))
+                    self._no_owner(prefix.merged(node.prefix), node.kind, node.source)
                 case s.AccessDecl():
                     rules.append(self._access(node, prefix.merged(node.prefix), extra))
                 case s.OtherDecl():

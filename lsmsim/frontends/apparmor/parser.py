@@ -258,6 +258,13 @@ class _ToSyntax(Transformer):
         return self._access(meta, children, "ptrace")
 
     @v_args(meta=True)
+    def ipc_rule(self, meta, children):
+        prefix, rest = self._split_prefix(children)
+        words = tuple(str(n) for n in rest[1:] if not isinstance(n, tuple))
+        conditions = tuple(n for n in rest[1:] if isinstance(n, tuple))
+        return s.AccessDecl(prefix, str(rest[0]), words, conditions, self._source(meta))
+
+    @v_args(meta=True)
     def other_rule(self, meta, children):
         prefix, rest = self._split_prefix(children)
         body = " ".join(str(rest[1]).split()) if len(rest) > 1 else ""
