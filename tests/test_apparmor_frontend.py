@@ -96,3 +96,26 @@ def test_network_rules_with_permissions_make_the_class_undecided():
     result = lsmsim.check(child, parent)
     assert result.verdict is lsmsim.Verdict.UNDECIDED
     assert "not checked yet" in result.undecided[0].reason
+
+
+def test_exact_paths_beat_wildcards_even_when_written_as_alternations():
+    from lsmsim.simulate import exec_mode_at
+    profile = load_text("/t {\n  /usr/bin/** rux,\n  /{usr/,}bin/swtpm rmpix,\n}\n").profiles[0]
+    assert str(exec_mode_at(profile, "/usr/bin/swtpm", False)) == "pix"
+    assert str(exec_mode_at(profile, "/usr/bin/qemu", False)) == "ux"
+
+
+def test_leading_exec_modes_are_safe_unless_marked_unsafe():
+    rules = load_text("/t {\n  Pix /a,\n  unsafe pix /b,\n  px /c,\n}\n").profiles[0].rules
+    assert [r.exec.safe for r in rules] == [True, False, True]
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("/t {\n  /bin/cat ux,\n  /bin/cat Ux,\n}\n", "conflicting x modifiers"),
+    ("/t {\n  /bin/ls Urx,\n}\n", "right before 'x'"),
+    ("/t {\n  lpx /a -> /b,\n}\n", "leading link mode"),
+    ("/t {\n  priority=1001 /a r,\n}\n", "outside -1000..1000"),
+])
+def test_more_of_what_the_parser_refuses(text, needle):
+    with pytest.raises(PolicyError, match=needle):
+        load_text(text)

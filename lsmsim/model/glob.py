@@ -217,6 +217,12 @@ class Glob:
         return isinstance(self.regex, Lit)
 
     @cached_property
+    def is_exact(self) -> bool:
+        """No wildcard at all (literals and ``{a,b}`` alternations only): such a rule
+        wins over wildcard rules in exec-mode precedence (the parser's ExactMatchFlag)."""
+        return all(complete for _, complete in _prefixes(self.regex))
+
+    @cached_property
     def literal_prefix(self) -> str:
         """The longest literal text every match starts with."""
         return os.path.commonprefix(list(self.literal_prefixes))

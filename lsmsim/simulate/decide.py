@@ -35,11 +35,12 @@ def file_permissions(profile: Profile, path: str, owner: bool) -> frozenset[str]
 
 
 def exec_rules_at(profile: Profile, path: str, owner: bool) -> list[FileRule]:
-    """The allow rules whose exec transition applies at ``path``: exact paths beat globs."""
+    """The allow rules whose exec transition applies at ``path``: exact paths (no
+    wildcard) beat globs."""
     probe = FileRequest(path, frozenset("x"), owner)
     rules = [r for r in profile.rules_of(FileRule)
              if not r.deny and r.exec is not None and r.covers(probe)]
-    exact = [r for r in rules if r.glob.is_literal]
+    exact = [r for r in rules if r.glob.is_exact]
     return exact or rules
 
 

@@ -57,9 +57,9 @@ class FileSpace:
     def exec_applies(self, rule: FileRule, rules: Iterable[FileRule], half: Half) -> z3.BoolRef:
         """``rule`` decides the exec transition here: it matches and no exact-path
         exec rule of the profile (which would take precedence) matches instead."""
-        if rule.glob.is_literal:
+        if rule.glob.is_exact:
             return self.glob(rule)
-        exact = [r for r in rules if not r.deny and r.exec is not None and r.glob.is_literal
+        exact = [r for r in rules if not r.deny and r.exec is not None and r.glob.is_exact
                  and r.qualifier.covers(half)]
         return z3.And(self.glob(rule), z3.Not(_any(self.glob(r) for r in exact)))
 

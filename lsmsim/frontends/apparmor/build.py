@@ -11,7 +11,8 @@ from ...model.names import (CAPABILITIES, IPC_CLASSES, NETWORK_FAMILIES, NETWORK
                             PTRACE_PERM_WORDS, PTRACE_PERMS, SIGNAL_PERM_WORDS, SIGNAL_PERMS,
                             SIGNALS, SOCKET_TYPES)
 from ...model.policy import ALL_PATHS, Mode, Policy, Profile
-from ...model.rules import (CapabilityRule, ExecKind, ExecMode, FileRule, NetworkRule, OtherRule,
+from ...model.rules import (CapabilityRule, ExecKind, ExecMode, FileRule, Half, NetworkRule,
+                            OtherRule,
                             PtraceRule, Qualifier, Rule, SignalRule)
 from ...model.source import Source
 from . import syntax as s
@@ -111,6 +112,7 @@ class PolicyBuilder:
         rules: list[Rule] = []
         children: list[Profile] = []
         self._items(decl.items, s.Prefix(), rules, children, full_name)
+        _check_exact_exec_conflicts(rules)
         if decl.hat or any(c.hat for c in children):
             rules.extend(_change_hat_rules(decl.source))
         seen: set[str] = set()
@@ -167,7 +169,7 @@ class PolicyBuilder:
                     self._items(node.items, prefix.merged(node.prefix), rules, children,
                                 full_name)
                 case s.FileDecl():
-                    rules.append(self._file(node, prefix.merged(node.prefix), extra))
+                    rules.extend(self._file(node, prefix.merged(node.prefix), extra))
                 case s.CapabilityDecl():
                     rules.append(self._capability(node, prefix.merged(node.prefix)))
                 case s.NetworkDecl():
@@ -207,17 +209,37 @@ class PolicyBuilder:
         return Qualifier.OWNER if prefix.owner else Qualifier.OTHER if prefix.other \
             else Qualifier.BOTH
 
-    def _file(self, decl: s.FileDecl, prefix: s.Prefix, extra: dict) -> FileRule:
+    def _file(self, decl: s.FileDecl, prefix: s.Prefix, extra: dict) -> tuple[Rule, ...]:
         qualifier = self._qualifier(prefix, decl.source)
         if decl.path is None:  # "file," = every path, rwlkm and ix on both halves
             perms = frozenset("rwalkmx")
             exec_mode = None if prefix.deny else ExecMode(ExecKind.INHERIT)
-            return FileRule(ALL_PATHS, perms, qualifier, prefix.deny, prefix.audit, exec_mode,
-                            decl.source)
+            return (FileRule(ALL_PATHS, perms, qualifier, prefix.deny, prefix.audit, exec_mode,
+                             decl.source),)
         glob = self._glob(decl.path, decl.source, extra)
         target = self.variables.expand(decl.target, decl.source, extra) if decl.target else None
-        perms, exec_mode = parse_mode(decl.mode, prefix.deny, target, decl.source)
-        return FileRule(glob, perms, qualifier, prefix.deny, prefix.audit, exec_mode, decl.source)
+        mode = decl.mode
+        link: tuple[Rule, ...] = ()
+        if target and target.startswith("/") and "l" in mode:
+            # "PATH l -> TARGET" is a link rule written in file-rule form; the
+            # deprecated "PATH lix -> TARGET" adds an exec rule without a target.
+            if decl.leading and "x" in mode.lower():
+                raise PolicyError("a leading link mode cannot be combined with an exec mode",
+                                  decl.source.position)
+            link = (OtherRule("link", f"{decl.path} -> {target}", prefix.deny, prefix.audit,
+                              decl.source),)
+            mode, target = mode.replace("l", ""), None
+            if not mode:
+                return link
+        perms, exec_mode = parse_mode(mode, prefix.deny, target, decl.source)
+        if decl.safety and exec_mode is None:
+            raise PolicyError(f"'{decl.safety}' needs an exec mode", decl.source.position)
+        if decl.leading and exec_mode is not None:
+            # In the leading form the letter case does not matter: only the keyword
+            # "unsafe" keeps the environment.
+            exec_mode = dataclasses.replace(exec_mode, safe=decl.safety != "unsafe")
+        return (*link, FileRule(glob, perms, qualifier, prefix.deny, prefix.audit, exec_mode,
+                                decl.source))
 
     def _no_owner(self, prefix: s.Prefix, kind: str, source: Source) -> None:
         if prefix.owner or prefix.other:
@@ -316,3 +338,22 @@ def _change_hat_rules(source: Source) -> tuple[FileRule, ...]:
                  for path, perms in (("/proc/*/attr/apparmor/", "r"),
                                      ("/sys/module/apparmor/parameters/enabled", "r"),
                                      ("/proc/[0-9]*/attr/{apparmor/,}current", "w")))
+
+
+def _check_exact_exec_conflicts(rules: list[Rule]) -> None:
+    """Two exec rules for the same exact path and half with different transitions
+    are an error ("conflicting x modifiers"); overlapping wildcard globs are not
+    checked here."""
+    seen: dict[tuple[str, str], FileRule] = {}
+    for rule in rules:
+        if not isinstance(rule, FileRule) or rule.deny or rule.exec is None \
+                or not rule.glob.is_exact:
+            continue
+        for half in ("owner", "other"):
+            if not rule.qualifier.covers(Half(half)):
+                continue
+            other = seen.setdefault((rule.glob.text, half), rule)
+            if other.exec != rule.exec:
+                raise PolicyError(f"conflicting x modifiers for {rule.glob.text}: "
+                                  f"{other.exec} ({other.source}) and {rule.exec}",
+                                  rule.source.position)

@@ -25,6 +25,7 @@ _EXEC_FORMS: dict[str, tuple[ExecKind, bool, ExecKind | None]] = {
     "pu": (ExecKind.PROFILE, False, ExecKind.UNCONFINED),
     "PU": (ExecKind.PROFILE, True, ExecKind.UNCONFINED),
     "Pu": (ExecKind.PROFILE, True, ExecKind.UNCONFINED),
+    "pU": (ExecKind.PROFILE, True, ExecKind.UNCONFINED),
     "cu": (ExecKind.CHILD, False, ExecKind.UNCONFINED),
     "CU": (ExecKind.CHILD, True, ExecKind.UNCONFINED),
     "Cu": (ExecKind.CHILD, True, ExecKind.UNCONFINED),
@@ -38,7 +39,14 @@ def parse_mode(text: str, deny: bool, target: str | None,
     groups: list[str] = []  # each exec group: its qualifier letters, closed by an 'x'
     pending = ""
     for ch in text:
+        if ch in "RWM":  # the parser also reads these (and X) in upper case
+            ch = ch.lower()
+        if ch == "X":
+            ch = "x"
         if ch in _DATA:
+            if pending:
+                raise PolicyError(f"invalid mode {text!r}: exec qualifier '{pending}' must "
+                                  "come right before 'x'", source.position)
             perms.add(ch)
         elif ch in _QUALIFIERS:
             pending += ch

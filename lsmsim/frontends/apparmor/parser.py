@@ -110,9 +110,12 @@ class _ToSyntax(Transformer):
                                   self._token_source(token).position)
         words = [str(t) for t in tokens]
         priority = None
-        for word in words:
+        for token, word in zip(tokens, words):
             if word.startswith("priority"):
                 priority = int(word.split("=", 1)[1])
+                if not -1000 <= priority <= 1000:
+                    raise PolicyError(f"priority {priority} is outside -1000..1000",
+                                      self._token_source(token).position)
         return s.Prefix(audit="audit" in words, deny="deny" in words,
                         owner="owner" in words, other="other" in words, priority=priority)
 
@@ -203,14 +206,18 @@ class _ToSyntax(Transformer):
     def file_rule(self, meta, children):
         prefix, rest = self._split_prefix(children)
         rest = [c for c in rest if not (isinstance(c, Token) and c.type == "FILE")]
+        safety = None
+        if isinstance(rest[0], Token) and rest[0].type == "EXEC_SAFETY":
+            safety = str(rest.pop(0))
         target = None
         if isinstance(rest[-1], tuple) and rest[-1][0] == "target":
             target = rest.pop()[1]
-        if isinstance(rest[0], Token) and rest[0].type == "MODE":
+        leading = isinstance(rest[0], Token) and rest[0].type == "MODE"
+        if leading:
             mode, path = str(rest[0]), rest[1]
         else:
             path, mode = rest[0], str(rest[1])
-        return s.FileDecl(prefix, path, mode, target, self._source(meta))
+        return s.FileDecl(prefix, path, mode, target, self._source(meta), safety, leading)
 
     @v_args(meta=True)
     def bare_file_rule(self, meta, children):

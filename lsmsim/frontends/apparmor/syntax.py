@@ -101,6 +101,8 @@ class FileDecl:
     mode: str
     target: str | None
     source: Source
+    safety: str | None = None  # "safe"/"unsafe" written before the mode
+    leading: bool = False  # the mode was written before the path
 
 
 @dataclass(frozen=True)
