@@ -29,8 +29,12 @@ from .strategies import file_rule_lines, ipc_lines, paths, profiles
 
 pytestmark = aa.pytest_marks()
 
-ORACLE_SETTINGS = settings(max_examples=int(os.environ.get("LSMSIM_ORACLE_EXAMPLES", "60")), deadline=None,
-                           suppress_health_check=[HealthCheck.too_slow])
+ORACLE_SETTINGS = settings(max_examples=int(os.environ.get("LSMSIM_ORACLE_EXAMPLES", "60")),
+                           deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The permission comparison is the main differential test: at least 500 random
+# profiles on every run.
+PROFILE_SETTINGS = settings(ORACLE_SETTINGS, max_examples=max(
+    500, int(os.environ.get("LSMSIM_ORACLE_EXAMPLES", "60"))))
 
 
 def _compile(text: str):
@@ -49,7 +53,7 @@ def _load(text: str):
         return None
 
 
-@ORACLE_SETTINGS
+@PROFILE_SETTINGS
 @given(profiles(), st.lists(paths(), min_size=3, max_size=8))
 def test_permissions_equal_the_compiled_dfa(text, probes):
     compiled, ours = _compile(text), _load(text)

@@ -205,8 +205,13 @@ def policy_cases(tree: Tree) -> list[Case]:
         elif top == "tunables":
             # Variable definitions, included at the top of a policy file.
             cases.append(Case(rel, "tunable", f"include <{name}>\nprofile wrapper {{ }}\n"))
+        elif top == "lxc":
+            # Profiles that say "Do not load this file": lxc-containers includes the
+            # directory after <tunables/global>, whose variables they use (@{PROC}).
+            # apparmor_parser rejects them alone, so load them the way lxc-containers does.
+            cases.append(Case(rel, "profile", f"include <tunables/global>\ninclude <{name}>\n"))
         else:
-            # Top-level files, libvirt/TEMPLATE.*, lxc/* and anything new: profiles.
+            # Top-level files, libvirt/TEMPLATE.* and anything new: complete profiles.
             cases.append(Case(rel, "profile", None))
     return cases
 

@@ -18,6 +18,7 @@ from ...model.source import Source
 from . import syntax as s
 from .modes import parse_mode
 from .ipc import build_ipc_rule
+from .other_rules import check_other_rule
 from .netconds import check_conditions
 from .variables import Variables, escape_glob
 
@@ -183,12 +184,19 @@ class PolicyBuilder:
                     rules.append(self._access(node, prefix.merged(node.prefix), extra))
                 case s.OtherDecl():
                     p = prefix.merged(node.prefix)
-                    if node.kind not in ("link", "all"):
+                    if node.kind != "link":
                         self._no_owner(p, node.kind, node.source)
                     text = self.variables.expand(node.body, node.source, extra)
+                    try:
+                        check_other_rule(node.kind, text)
+                    except ValueError as error:
+                        raise PolicyError(str(error), node.source.position) from None
                     rules.append(OtherRule(node.kind, text, p.deny, p.audit, node.source))
-                case s.Alias() | s.Abi():
+                case s.Abi():
                     pass
+                case s.Alias():
+                    raise PolicyError("alias rules belong in the preamble, not inside a profile",
+                                      node.source.position)
                 case s.Assignment() | s.BoolAssignment():
                     raise PolicyError("variables are defined before the profiles, not inside one",
                                       node.source.position)
@@ -220,7 +228,7 @@ class PolicyBuilder:
         target = self.variables.expand(decl.target, decl.source, extra) if decl.target else None
         mode = decl.mode
         link: tuple[Rule, ...] = ()
-        if target and target.startswith("/") and "l" in mode:
+        if target and decl.target.startswith(("/", "@{")) and "l" in mode:
             # "PATH l -> TARGET" is a link rule written in file-rule form; the
             # deprecated "PATH lix -> TARGET" adds an exec rule without a target.
             if decl.leading and "x" in mode.lower():
@@ -307,6 +315,8 @@ class PolicyBuilder:
         else:
             perms = self._perm_words(decl, PTRACE_PERM_WORDS, PTRACE_PERMS)
         peer, signals = None, set()
+        if [key for key, _ in decl.conditions].count("peer") > 1:
+            raise PolicyError(f"{decl.kind} peer given twice", decl.source.position)
         for key, value in decl.conditions:
             if key == "peer":
                 text = self.variables.expand(value.strip('"'), decl.source, extra)
@@ -318,6 +328,7 @@ class PolicyBuilder:
                 for name in re.split(r"[\s,()\"]+", value):
                     if not name:
                         continue
+                    name = re.sub(r"^rtmin\+0*(\d)", r"rtmin+\1", name)
                     if name not in SIGNALS:
                         raise PolicyError(f"unknown signal {name!r}", decl.source.position)
                     signals.add(name)

@@ -155,7 +155,10 @@ class _ToSyntax(Transformer):
 
     @v_args(meta=True)
     def abi(self, meta, children):
-        return s.Abi(str(children[0]).strip('<>"'), self._source(meta))
+        target = unquote(str(children[0]).strip().removeprefix("<").removesuffix(">").strip())
+        if not target:
+            raise PolicyError("abi names no file", self._source(meta).position)
+        return s.Abi(target, self._source(meta))
 
     def _profile(self, meta, name, rest, hat, bare=False):
         attachment, flags = None, ()
