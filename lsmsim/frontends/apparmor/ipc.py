@@ -13,7 +13,7 @@ from ...model.rules import IpcRule
 from . import syntax as s
 from .parser import unquote
 
-_PEER_PAIR = re.compile(r'([A-Za-z_]+)=("(?:[^"\\]|\\.)*"|(?:\\.|[^\s,()\\])+)')
+_PEER_PAIR = re.compile(r'([A-Za-z_]+)=(\([^()]*\)|"(?:[^"\\]|\\.)*"|(?:\\.|[^\s,()\\])+)')
 
 
 def _perms(decl: s.AccessDecl, shape) -> set[str]:
@@ -41,6 +41,10 @@ def _conditions(decl: s.AccessDecl, shape) -> list[tuple[str, str, str]]:
             if not pairs:
                 raise ValueError(f"empty peer condition {value!r}")
             for name, item in pairs:
+                if item.startswith("("):  # a one-value list: name=(com.foo)
+                    item = item[1:-1].strip()
+                    if not item or re.search(r"[\s,]", item):
+                        raise ValueError(f"peer {name} takes a single value")
                 if name not in shape.peer_fields:
                     raise ValueError(f"invalid peer conditional {name!r}")
                 out.append(("peer", f"peer_{name}", item))

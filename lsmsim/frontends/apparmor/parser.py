@@ -212,6 +212,8 @@ class _ToSyntax(Transformer):
         safety = None
         if isinstance(rest[0], Token) and rest[0].type == "EXEC_SAFETY":
             safety = str(rest.pop(0))
+        subset = any(isinstance(c, Token) and c.type == "SUBSET" for c in rest)
+        rest = [c for c in rest if not (isinstance(c, Token) and c.type == "SUBSET")]
         target = None
         if isinstance(rest[-1], tuple) and rest[-1][0] == "target":
             target = rest.pop()[1]
@@ -220,6 +222,9 @@ class _ToSyntax(Transformer):
             mode, path = str(rest[0]), rest[1]
         else:
             path, mode = rest[0], str(rest[1])
+        if subset and not (leading and target and "l" in mode):
+            raise PolicyError("'subset' belongs to link rules: l subset NEW -> TARGET",
+                              self._source(meta).position)
         return s.FileDecl(prefix, path, mode, target, self._source(meta), safety, leading)
 
     @v_args(meta=True)
