@@ -137,6 +137,19 @@ def test_documented_cases_match_the_compiler(body, path):
     assert file_permissions(profile, path, False) == truth.other.letters
 
 
+def _verdict_agrees_with_pasted_blob(child_lines: list[str], parent_lines: list[str]) -> None:
+    """For allow-only rules: lsmsim says contained exactly when compiling the parent
+    with the child's rules pasted in leaves its blob unchanged."""
+    child_text = "profile c {\n  " + "\n  ".join(child_lines) + "\n}\n"
+    parent_text = "profile p {\n  " + "\n  ".join(parent_lines) + "\n}\n"
+    pasted = "profile p {\n  " + "\n  ".join(parent_lines + child_lines) + "\n}\n"
+    result = lsmsim.check(load_text(child_text), load_text(parent_text))
+    assert not result.undecided
+    contained = aa.same_blob(parent_text, pasted)
+    assert (result.verdict is lsmsim.Verdict.CONTAINED) == contained, (child_text, parent_text,
+                                                                        result.denials)
+
+
 PEER_CONDITIONS = ["", " peer=libvirtd", " peer=libvirt-*", " peer=unconfined", " peer={a,b}*"]
 
 
@@ -156,14 +169,7 @@ def access_lines(draw) -> str:
 def test_signal_and_ptrace_verdicts_agree_with_the_compiler(child_lines, parent_lines):
     """Allow-only signal/ptrace rules: contained exactly when the parent's blob does
     not change with the child's rules pasted in."""
-    child_text = "profile c {\n  " + "\n  ".join(child_lines) + "\n}\n"
-    parent_text = "profile p {\n  " + "\n  ".join(parent_lines) + "\n}\n"
-    pasted = "profile p {\n  " + "\n  ".join(parent_lines + child_lines) + "\n}\n"
-    result = lsmsim.check(load_text(child_text), load_text(parent_text))
-    assert not result.undecided
-    contained = aa.same_blob(parent_text, pasted)
-    assert (result.verdict is lsmsim.Verdict.CONTAINED) == contained, (child_text, parent_text,
-                                                                        result.denials)
+    _verdict_agrees_with_pasted_blob(child_lines, parent_lines)
 
 
 @ORACLE_SETTINGS
@@ -172,11 +178,4 @@ def test_signal_and_ptrace_verdicts_agree_with_the_compiler(child_lines, parent_
 def test_dbus_and_unix_verdicts_agree_with_the_compiler(child_lines, parent_lines):
     """Allow-only dbus/unix rules: contained exactly when the parent's blob does not
     change with the child's rules pasted in."""
-    child_text = "profile c {\n  " + "\n  ".join(child_lines) + "\n}\n"
-    parent_text = "profile p {\n  " + "\n  ".join(parent_lines) + "\n}\n"
-    pasted = "profile p {\n  " + "\n  ".join(parent_lines + child_lines) + "\n}\n"
-    result = lsmsim.check(load_text(child_text), load_text(parent_text))
-    assert not result.undecided
-    contained = aa.same_blob(parent_text, pasted)
-    assert (result.verdict is lsmsim.Verdict.CONTAINED) == contained, (child_text, parent_text,
-                                                                        result.denials)
+    _verdict_agrees_with_pasted_blob(child_lines, parent_lines)

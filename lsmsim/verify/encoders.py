@@ -5,7 +5,6 @@ substitute concrete requests into them and compare with the simulator.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable
 
 import z3

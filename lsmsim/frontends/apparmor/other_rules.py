@@ -34,7 +34,7 @@ def _check_all(text: str) -> None:
 def _check_set(text: str) -> None:
     match = re.fullmatch(r"rlimit\s+(\w+)\s*<=\s*(\S.*)", text)
     if not match:
-        raise ValueError(f"'set' only sets resource limits: set rlimit NAME <= VALUE")
+        raise ValueError("'set' only sets resource limits: set rlimit NAME <= VALUE")
     name, value = match.groups()
     if name == "rttime" and re.fullmatch(r"\d+m", value):
         raise ValueError(f"ambiguous rttime unit in {value!r} (ms or min?)")

@@ -5,11 +5,11 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from ...errors import PolicyError, Position
-from ...model.source import Source
+from ..positions import PositionedTransformer
 from . import syntax as s
 
 GRAMMAR = Path(__file__).resolve().parents[3] / "grammars" / "apparmor.lark"
@@ -46,23 +46,9 @@ def split_values(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-_PREFIX_WORDS = {"audit", "allow", "deny", "owner", "other"}
-
-
-class _ToSyntax(Transformer):
+class _ToSyntax(PositionedTransformer):
     """One method per grammar rule; every node keeps its source position and text."""
 
-    def __init__(self, file: str, text: str):
-        super().__init__()
-        self.file = file
-        self.text = text
-
-    def _source(self, meta) -> Source:
-        return Source(self.file, meta.line, meta.column,
-                      " ".join(self.text[meta.start_pos:meta.end_pos].split()))
-
-    def _token_source(self, token: Token) -> Source:
-        return Source(self.file, token.line, token.column, " ".join(str(token).split()))
 
     @staticmethod
     def _split_prefix(children):

@@ -3,7 +3,6 @@ checkpolicy's first pass), then rules, with every name looked up and every error
 pointing at the statement that caused it."""
 from __future__ import annotations
 
-from collections import defaultdict
 
 from ...errors import PolicyError, Position
 from ...model.selinux import (OBJECT_R, AVRule, BoolExpr, CExpr, Condition, Constraint, Level,

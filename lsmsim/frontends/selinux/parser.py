@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ...errors import PolicyError, Position
 from ...model.selinux import BoolExpr, CExpr
 from ...model.source import Source
+from ..positions import PositionedTransformer
 
 GRAMMAR = Path(__file__).resolve().parents[3] / "grammars" / "selinux.lark"
 
@@ -60,17 +61,8 @@ class Stmt:
     source: Source
 
 
-class _ToStatements(Transformer):
+class _ToStatements(PositionedTransformer):
     """One method per grammar rule; every statement keeps its position and text."""
-
-    def __init__(self, file: str, text: str):
-        super().__init__()
-        self.file = file
-        self.text = text
-
-    def _source(self, meta) -> Source:
-        return Source(self.file, meta.line, meta.column,
-                      " ".join(self.text[meta.start_pos:meta.end_pos].split()))
 
     def _pos(self, token) -> Position:
         return Position(self.file, token.line, token.column)
