@@ -1,0 +1,141 @@
+"""``lsmsim check STACK.toml``: every layer within every layer above it that speaks the
+same LSM (its parent, and up the chain, since the effective permission is the
+intersection over all ancestors)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..model.names import CAPABILITIES
+from ..model.requests import CapabilityRequest, ExecRequest
+from ..model.selinux import Context
+from ..simulate.transition import UNCONFINED
+from ..verify.check import check_within
+from ..verify.prover import DEFAULT_RLIMIT
+from ..verify.result import CheckResult, Denial, Undecided, Verdict
+from ..verify.selinux_check import check_selinux
+from .projection import project_ancestor
+from .request_text import request_to_text
+from .simulate import DENIED, simulate
+from .stack import Layer, Stack
+
+PARENT, ANCESTOR, NOT_COMPARED = "parent", "ancestor", "not compared"
+
+
+@dataclass(frozen=True)
+class LayerPairResult:
+    """``child`` checked within ``ancestor``; ``relation`` says whether the ancestor is
+    the layer directly above (``parent``), further up (``ancestor``), or enforces a
+    different LSM (``not compared``: each LSM is checked in its own terms)."""
+
+    ancestor: str
+    child: str
+    relation: str
+    result: CheckResult | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class StackResult:
+    """Every layer pair of a stack; contained only when every compared pair is."""
+
+    stack: str
+    file: str
+    pairs: tuple[LayerPairResult, ...]
+
+    @property
+    def checked(self) -> tuple[LayerPairResult, ...]:
+        return tuple(p for p in self.pairs if p.result is not None)
+
+    @property
+    def verdict(self) -> Verdict:
+        verdicts = {p.result.verdict for p in self.checked}
+        for verdict in (Verdict.EXPANSIONS, Verdict.UNDECIDED):
+            if verdict in verdicts:
+                return verdict
+        return Verdict.CONTAINED
+
+    @property
+    def exit_code(self) -> int:
+        return {Verdict.CONTAINED: 0, Verdict.EXPANSIONS: 1, Verdict.UNDECIDED: 3}[self.verdict]
+
+
+def _label_path(stack: Stack, layer: Layer, ancestor: Layer):
+    """How an object type of ``layer`` is labelled in ``ancestor``: through the
+    object_labels of ``layer`` and of every SELinux layer between the two (each maps
+    into the nearest SELinux layer above it)."""
+    chain = stack.chain(layer.name)
+    names = [l.name for l in chain]
+    steps = [l for l in chain[:names.index(ancestor.name)] if l.lsm == "selinux"]
+
+    def label_of(type_name: str) -> Context | None:
+        context = None
+        for step in steps:
+            context = step.object_label(type_name)
+            if context is None:
+                return None
+            type_name = context.type
+        return context
+    return label_of
+
+
+def _replay(stack: Stack, layer: Layer, ancestor: Layer, denial: Denial) -> tuple[bool, str]:
+    """Replay a denial through the stack simulator: does ``ancestor`` deny it? An exec
+    escape is replayed as the exec followed by a capability the escaped task may use
+    and the ancestor's domain after the same exec may not."""
+    execs = [step.path for step in denial.via]
+    access = denial.access
+    probes = [access]
+    if isinstance(access, ExecRequest) and access.target == UNCONFINED:
+        execs.append(access.path)
+        probes = [CapabilityRequest(name) for name in CAPABILITIES]
+    for probe in probes:
+        outcome = simulate(stack, probe, layer.name, execs)
+        by_layer = {d.layer: d.status for d in outcome.decisions}
+        if by_layer[ancestor.name] == DENIED and by_layer[layer.name] != DENIED:
+            return True, outcome.request
+    return False, request_to_text(access)
+
+
+def _confirmed(stack: Stack, layer: Layer, ancestor: Layer, result: CheckResult) -> CheckResult:
+    """Keep the denials the stack simulator confirms; the others become undecided."""
+    denials, undecided = [], list(result.undecided)
+    for denial in result.denials:
+        confirmed, replayed = _replay(stack, layer, ancestor, denial)
+        if confirmed:
+            denials.append(denial)
+        else:
+            undecided.append(Undecided(denial.rule, f"witness {replayed} is not denied by "
+                                                    f"layer {ancestor.name} when replayed"))
+    return replace(result, denials=tuple(denials), undecided=tuple(undecided))
+
+
+def check_pair(stack: Stack, layer: Layer, ancestor: Layer, rlimit: int = DEFAULT_RLIMIT
+               ) -> CheckResult:
+    """``layer``'s subject within ``ancestor``'s (both of the same LSM)."""
+    if layer.lsm == "apparmor":
+        result = check_within(layer.policy, ancestor.policy, layer.profile.name,
+                              ancestor.profile.name, rlimit)
+    else:
+        projected = project_ancestor(layer.policy, ancestor, _label_path(stack, layer, ancestor))
+        result = check_selinux(layer.policy, projected, rlimit)
+        result = replace(result, parent=replace(result.parent, profile=ancestor.subject))
+    return _confirmed(stack, layer, ancestor, result)
+
+
+def check_stack(stack: Stack, rlimit: int = DEFAULT_RLIMIT) -> StackResult:
+    """Check every layer against every ancestor of its own LSM."""
+    pairs = []
+    for _, child in stack.edges():
+        ancestors = stack.ancestors(child.name)
+        parent = ancestors[0]
+        if parent.lsm != child.lsm:
+            pairs.append(LayerPairResult(
+                parent.name, child.name, NOT_COMPARED, None,
+                f"{child.name} ({child.lsm}) under {parent.name} ({parent.lsm}): each LSM "
+                "enforces its own policy; layers are compared with ancestors of their own LSM"))
+        for ancestor in ancestors:
+            if ancestor.lsm == child.lsm:
+                relation = PARENT if ancestor is parent else ANCESTOR
+                pairs.append(LayerPairResult(ancestor.name, child.name, relation,
+                                             check_pair(stack, child, ancestor, rlimit)))
+    return StackResult(stack.name, stack.file, tuple(pairs))

@@ -1,0 +1,78 @@
+"""How one access looks in each layer of a stack.
+
+AppArmor layers see the same paths and names as the task (the LXD case). A SELinux
+layer sees a task of any layer below as its own ``subject`` context and an object of
+the layer below through that layer's ``object_labels``; it sees a file opened by path
+through its own ``file_contexts``, and a capability or socket through the classes the
+kernel checks for them. An access a layer has no view of is not mediated there.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..model.requests import CapabilityRequest, FileRequest, NetworkRequest, Request
+from ..model.selinux import SELinuxRequest
+from .stack import Layer
+
+# Classes whose object is a task: in a parent layer the peer carries the parent's subject.
+TASK_CLASSES = frozenset({"process", "process2"})
+
+# Capabilities 32 and up are checked in class cap2.
+_CAP2 = frozenset({"mac_override", "mac_admin", "syslog", "wake_alarm", "block_suspend",
+                   "audit_read", "perfmon", "bpf", "checkpoint_restore"})
+
+# What a file permission letter asks of SELinux, for files and for directories.
+FILE_PERMS = {"r": ("read",), "w": ("write",), "a": ("append",), "x": ("execute",),
+              "k": ("lock",), "l": ("link",), "m": ("map",)}
+DIR_PERMS = {"r": ("read",), "w": ("write", "add_name", "remove_name"), "a": ("add_name",),
+             "x": ("search",), "k": ("lock",), "l": ("link",), "m": ("read",)}
+
+_SOCKET_CLASSES = {("inet", "stream"): "tcp_socket", ("inet6", "stream"): "tcp_socket",
+                   ("inet", "dgram"): "udp_socket", ("inet6", "dgram"): "udp_socket",
+                   ("inet", "raw"): "rawip_socket", ("inet6", "raw"): "rawip_socket",
+                   ("unix", "stream"): "unix_stream_socket",
+                   ("unix", "seqpacket"): "unix_stream_socket",
+                   ("unix", "dgram"): "unix_dgram_socket", ("packet", None): "packet_socket",
+                   ("netlink", None): "netlink_socket", ("key", None): "key_socket",
+                   ("appletalk", None): "appletalk_socket"}
+
+
+def socket_class(request: NetworkRequest) -> str:
+    return (_SOCKET_CLASSES.get((request.family, request.sock_type))
+            or _SOCKET_CLASSES.get((request.family, None)) or "socket")
+
+
+def selinux_view(layer: Layer, request: Request) -> tuple[list[SELinuxRequest], str]:
+    """The SELinux requests an AppArmor-style access makes in a SELinux layer (empty
+    when the layer cannot see it), and a note on how they were derived."""
+    subject = layer.context
+    match request:
+        case FileRequest(path=path, perms=perms):
+            if layer.file_contexts is None:
+                return [], "no file_contexts for this layer: paths have no label here"
+            tclass, context, entry = layer.file_contexts.lookup(path)
+            if context is None:
+                why = "<<none>>" if entry else "no file_contexts line matches"
+                return [], f"{path} has no label in this layer ({why})"
+            table = DIR_PERMS if tclass == "dir" else FILE_PERMS
+            wanted = sorted({p for letter in perms for p in table[letter]})
+            return ([SELinuxRequest(subject, context, tclass, p) for p in wanted],
+                    f"{path} is {context} (file_contexts line {entry.line})")
+        case CapabilityRequest(name=name):
+            tclass = "cap2" if name in _CAP2 else "capability"
+            return [SELinuxRequest(subject, subject, tclass, name)], ""
+        case NetworkRequest():
+            return [SELinuxRequest(subject, subject, socket_class(request), "create")], ""
+    return [], f"{request.access_class} accesses are not mediated by SELinux here"
+
+
+def map_to_parent(child: Layer, parent: Layer, request: SELinuxRequest) -> SELinuxRequest | None:
+    """``request`` of a task in ``child`` (or below) as ``parent`` sees it; ``None`` when
+    the object has no label there."""
+    if request.tclass in TASK_CLASSES:
+        target = parent.context
+    else:
+        target = child.object_label(request.tcontext.type)
+        if target is None:
+            return None
+    return replace(request, scontext=parent.context, tcontext=target, booleans=())

@@ -1,0 +1,167 @@
+"""Requests written as one line of text (``lsmsim simulate --request``).
+
+``CLASS:FIELD:FIELD...``, e.g. ``file:/etc/shadow:r``, ``file:/home/a/x:rw:owner``,
+``exec:/usr/bin/mount``, ``capability:sys_admin``, ``network:inet:stream``,
+``signal:send:kill:unconfined``, ``ptrace:trace:libvirtd``,
+``dbus:send:bus=system,path=/org/x``, ``unix:connect:addr=@foo``,
+``selinux:SCON:TCON:CLASS:PERM`` (contexts are ``user:role:type[:level]``).
+:func:`request_to_text` writes any request back in this form.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import PolicyError, Position, UsageError
+from ..model.names import (CAPABILITIES, IPC_CLASSES, NETWORK_FAMILIES, PTRACE_PERMS,
+                           SIGNAL_PERMS, SIGNALS, SOCKET_TYPES)
+from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
+                              NetworkRequest, PtraceRequest, Request, SignalRequest, sorted_perms)
+from ..model.rules import FILE_PERMS
+from ..model.selinux import SELinuxRequest, parse_context
+
+_LEVEL_PART = re.compile(r"^(s\d+|c\d+)")
+
+
+def _one_of(value: str, allowed, what: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r}")
+    return value
+
+
+def _file(fields: list[str]) -> FileRequest:
+    owner = bool(fields) and fields[-1] in ("owner", "other") and fields.pop() == "owner"
+    if len(fields) < 2:
+        raise ValueError("expected file:PATH:PERMS[:owner]")
+    path, perms = ":".join(fields[:-1]), fields[-1]
+    if not path.startswith("/") or not perms or set(perms) - set(FILE_PERMS):
+        raise ValueError(f"expected an absolute path and letters of {FILE_PERMS!r}")
+    return FileRequest(path, frozenset(perms), owner)
+
+
+def _exec(fields: list[str]) -> ExecRequest:
+    owner = bool(fields) and fields[-1] in ("owner", "other") and fields.pop() == "owner"
+    path = ":".join(fields)
+    if not path.startswith("/"):
+        raise ValueError("expected exec:PATH[:owner]")
+    return ExecRequest(path, "x", None, owner)
+
+
+def _capability(fields: list[str]) -> CapabilityRequest:
+    if len(fields) != 1:
+        raise ValueError("expected capability:NAME")
+    return CapabilityRequest(_one_of(fields[0], CAPABILITIES, "capability"))
+
+
+def _network(fields: list[str]) -> NetworkRequest:
+    if len(fields) not in (2, 3):
+        raise ValueError("expected network:FAMILY:TYPE[:PROTOCOL]")
+    return NetworkRequest(_one_of(fields[0], NETWORK_FAMILIES, "family"),
+                          _one_of(fields[1], SOCKET_TYPES, "socket type"),
+                          fields[2] if len(fields) == 3 else None)
+
+
+def _signal(fields: list[str]) -> SignalRequest:
+    if len(fields) < 3:
+        raise ValueError("expected signal:send|receive:SIGNAL:PEER")
+    return SignalRequest(_one_of(fields[0], SIGNAL_PERMS, "signal permission"),
+                         _one_of(fields[1], SIGNALS, "signal"), ":".join(fields[2:]))
+
+
+def _ptrace(fields: list[str]) -> PtraceRequest:
+    if len(fields) < 2:
+        raise ValueError("expected ptrace:PERM:PEER")
+    return PtraceRequest(_one_of(fields[0], PTRACE_PERMS, "ptrace permission"),
+                         ":".join(fields[1:]))
+
+
+def _ipc(kind: str, fields: list[str]) -> IpcRequest:
+    shape = IPC_CLASSES[kind]
+    if not fields:
+        raise ValueError(f"expected {kind}:PERM[:FIELD=VALUE,...]")
+    perm = _one_of(fields[0], shape.perms, f"{kind} permission")
+    given = {}
+    for item in filter(None, ":".join(fields[1:]).split(",")):
+        name, eq, value = item.partition("=")
+        if not eq or name not in shape.all_fields:
+            raise ValueError(f"{item!r}: fields of {kind} are {', '.join(shape.all_fields)}")
+        given[name] = value
+    return IpcRequest(kind, perm, tuple((f, given.get(f, "")) for f in shape.all_fields))
+
+
+def _split_contexts(fields: list[str]) -> tuple[str, str]:
+    """``user:role:type[:level]:user:role:type[:level]`` → the two contexts."""
+    end = 3
+    while end < len(fields) and _LEVEL_PART.match(fields[end]):
+        end += 1
+    return ":".join(fields[:end]), ":".join(fields[end:])
+
+
+def _selinux(fields: list[str]) -> SELinuxRequest:
+    if len(fields) < 8:
+        raise ValueError("expected selinux:SCONTEXT:TCONTEXT:CLASS:PERM")
+    *contexts, tclass, perm = fields
+    scon, tcon = _split_contexts(contexts)
+    return SELinuxRequest(parse_context(scon), parse_context(tcon), tclass, perm)
+
+
+_PARSERS = {"file": _file, "exec": _exec, "capability": _capability, "network": _network,
+            "signal": _signal, "ptrace": _ptrace, "selinux": _selinux,
+            **{kind: (lambda fields, kind=kind: _ipc(kind, fields)) for kind in IPC_CLASSES}}
+
+
+def parse_request(text: str) -> Request | SELinuxRequest:
+    """Read one request; a malformed one raises :class:`UsageError` saying why."""
+    kind, _, rest = text.strip().partition(":")
+    parser = _PARSERS.get(kind)
+    if parser is None:
+        raise UsageError(f"request {text!r}: unknown class {kind!r}; classes: "
+                         f"{', '.join(_PARSERS)}")
+    try:
+        return parser(rest.split(":") if rest else [])
+    except ValueError as error:
+        raise UsageError(f"request {text!r}: {error}") from None
+
+
+def read_requests(path: str | Path) -> list[tuple[Position, Request | SELinuxRequest]]:
+    """A batch of requests, one per line (``#`` starts a comment)."""
+    file = str(path)
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        reason = "no such file" if isinstance(error, FileNotFoundError) else \
+            f"cannot read: {error.strerror}"
+        raise PolicyError(reason, Position(file, 1, 1)) from None
+    requests = []
+    for number, line in enumerate(lines, 1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        position = Position(file, number, line.find(text) + 1)
+        try:
+            requests.append((position, parse_request(text)))
+        except UsageError as error:
+            raise PolicyError(str(error), position) from None
+    return requests
+
+
+def request_to_text(request: Request | SELinuxRequest) -> str:
+    """The one-line form of ``request`` (:func:`parse_request` reads it back)."""
+    match request:
+        case FileRequest(path=path, perms=perms, owner=owner):
+            return f"file:{path}:{''.join(sorted_perms(perms))}" + (":owner" if owner else "")
+        case ExecRequest(path=path, owner=owner):
+            return f"exec:{path}" + (":owner" if owner else "")
+        case CapabilityRequest(name=name):
+            return f"capability:{name}"
+        case NetworkRequest(family=family, sock_type=sock_type, protocol=protocol):
+            return f"network:{family}:{sock_type}" + (f":{protocol}" if protocol else "")
+        case SignalRequest(perm=perm, signal=signal, peer=peer):
+            return f"signal:{perm}:{signal}:{peer}"
+        case PtraceRequest(perm=perm, peer=peer):
+            return f"ptrace:{perm}:{peer}"
+        case IpcRequest(kind=kind, perm=perm, fields=fields):
+            return f"{kind}:{perm}:" + ",".join(f"{k}={v}" for k, v in fields if v)
+        case SELinuxRequest():
+            return f"selinux:{request.scontext}:{request.tcontext}:{request.tclass}:{request.perm}"
+    raise TypeError(f"no text form for {type(request).__name__}")
