@@ -10,9 +10,12 @@ import sys
 from . import api
 from .errors import LsmsimError
 from .model.selinux import SELinuxPolicy
+from .graph import graph_to_dot, graph_to_json, stack_graph, transitions
 from .report import FORMATS
+from .report.stack_report import STACK_FORMATS, simulation_to_text, simulations_to_json
 from .report.model_json import policy_to_json, policy_to_text
 from .report.selinux_model import selinux_to_json, selinux_to_text
+from .stack import check_stack, load_stack, parse_request, read_requests, simulate
 
 EXIT_USAGE = 2
 EXIT_UNDECIDED = 3
@@ -39,6 +42,26 @@ def _parser() -> argparse.ArgumentParser:
                        dest="booleans", help="fix a SELinux boolean (repeatable; others "
                        "range over every value)")
 
+    simulate = sub.add_parser("simulate", help="decide concrete accesses at every layer of a "
+                              "stack (exit 0: all allowed, 1: some denied)")
+    simulate.add_argument("stack", help="a stack manifest (TOML)")
+    simulate.add_argument("--request", action="append", default=[], metavar="REQUEST",
+                          help="e.g. file:/etc/shadow:r, capability:sys_admin, "
+                          "selinux:SCON:TCON:CLASS:PERM (repeatable)")
+    simulate.add_argument("--requests", metavar="FILE", help="a batch of requests, one per line")
+    simulate.add_argument("--layer", help="the layer the task runs in (default: the deepest)")
+    simulate.add_argument("--after-exec", action="append", default=[], metavar="PATH",
+                          help="programs the task ran first (repeatable, in order)")
+    simulate.add_argument("--format", choices=["text", "json"], default="text")
+
+    graph = sub.add_parser("graph", help="domain transitions of a policy, or a stack's "
+                           "namespace tree with each layer's transitions")
+    graph.add_argument("file", help="a policy file or a stack manifest (.toml)")
+    graph.add_argument("-I", "--include", action="append", default=[], metavar="DIR")
+    graph.add_argument("--lsm", choices=["apparmor", "selinux", "cil"])
+    graph.add_argument("--format", choices=["dot", "json"], default="dot")
+    graph.add_argument("--output", help="write the graph here instead of standard output")
+
     parse = sub.add_parser("parse", help="show the model a policy file becomes")
     parse.add_argument("file")
     parse.add_argument("-I", "--include", action="append", default=[], metavar="DIR")
@@ -55,12 +78,20 @@ def _write(text: str, output: str | None) -> None:
         sys.stdout.write(text)
 
 
+def _is_stack(path: str) -> bool:
+    return path.endswith(".toml")
+
+
 def _check(args) -> int:
     if args.stack:
-        raise LsmsimError("stack manifests are not supported by this version; "
-                          "use --child FILE --parent FILE")
+        if args.child or args.parent:
+            raise LsmsimError("give either a stack manifest or --child/--parent, not both")
+        stack = load_stack(args.stack)
+        result = check_stack(stack, **({"rlimit": args.rlimit} if args.rlimit else {}))
+        _write(STACK_FORMATS[args.format](result), args.output)
+        return result.exit_code
     if not args.child or not args.parent:
-        raise LsmsimError("check needs --child FILE and --parent FILE")
+        raise LsmsimError("check needs --child FILE and --parent FILE (or a stack manifest)")
     child = api.load(args.child, args.include, args.lsm)
     parent = api.load(args.parent, args.include, args.lsm)
     kwargs = {"rlimit": args.rlimit} if args.rlimit else {}
@@ -69,6 +100,33 @@ def _check(args) -> int:
     result = api.check(child, parent, args.child_profile, args.parent_profile, **kwargs)
     _write(FORMATS[args.format](result), args.output)
     return result.exit_code
+
+
+def _simulate(args) -> int:
+    stack = load_stack(args.stack)
+    requests = [parse_request(text) for text in args.request]
+    if args.requests:
+        requests += [request for _, request in read_requests(args.requests)]
+    if not requests:
+        raise LsmsimError("simulate needs --request REQUEST or --requests FILE")
+    results = [simulate(stack, request, args.layer, args.after_exec) for request in requests]
+    if args.format == "json":
+        sys.stdout.write(simulations_to_json(results))
+    else:
+        sys.stdout.write("".join(simulation_to_text(r) for r in results))
+    return 0 if all(r.allowed for r in results) else 1
+
+
+def _graph(args) -> int:
+    if _is_stack(args.file):
+        stack = load_stack(args.file)
+        graph, name = stack_graph(stack), stack.name
+    else:
+        policy = api.load(args.file, args.include, args.lsm)
+        graph, name = transitions(policy), policy.file
+    _write(graph_to_dot(graph, name) if args.format == "dot" else graph_to_json(graph),
+           args.output)
+    return 0
 
 
 def _booleans(items: list[str]) -> dict[str, bool]:
@@ -95,7 +153,8 @@ def _parse(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"check": _check, "parse": _parse}[args.command](args)
+        return {"check": _check, "parse": _parse, "simulate": _simulate,
+                "graph": _graph}[args.command](args)
     except LsmsimError as error:
         print(f"lsmsim: {error}" if not getattr(error, "position", None) else str(error),
               file=sys.stderr)

@@ -24,18 +24,26 @@ def _location(source) -> list[dict]:
                                              "snippet": {"text": source.text}}}}]
 
 
-def result_to_sarif(result: CheckResult) -> str:
+def sarif_results(result: CheckResult, context: str = "") -> list[dict]:
+    """One SARIF result per denial and per undecided rule; ``context`` prefixes each
+    message (a stack names the layer pair)."""
     results = []
     for denial in result.denials:
         results.append({
             "ruleId": "LSM001", "level": "error",
-            "message": {"text": f"{describe_access(denial.access)} is allowed by "
+            "message": {"text": f"{context}{describe_access(denial.access)} is allowed by "
                                 f"{denial.child_profile} but denied by {denial.denied_by}: "
                                 f"{audit_line(denial.access, denial.denied_by)}"},
             "locations": _location(denial.rule)})
     for item in result.undecided:
         results.append({"ruleId": "LSM002", "level": "warning",
-                        "message": {"text": item.reason}, "locations": _location(item.rule)})
+                        "message": {"text": f"{context}{item.reason}"},
+                        "locations": _location(item.rule)})
+    return results
+
+
+def sarif_log(results: list[dict]) -> str:
+    """A SARIF 2.1.0 log of one lsmsim run."""
     log = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -43,3 +51,7 @@ def result_to_sarif(result: CheckResult) -> str:
                   "results": results}],
     }
     return json.dumps(log, indent=2) + "\n"
+
+
+def result_to_sarif(result: CheckResult) -> str:
+    return sarif_log(sarif_results(result))

@@ -7,12 +7,13 @@ from dataclasses import dataclass, replace
 
 from ..model.names import CAPABILITIES
 from ..model.requests import CapabilityRequest, ExecRequest
-from ..model.selinux import Context
+from ..model.selinux import Context, SELinuxRequest
 from ..simulate.transition import UNCONFINED
 from ..verify.check import check_within
 from ..verify.prover import DEFAULT_RLIMIT
 from ..verify.result import CheckResult, Denial, Undecided, Verdict
 from ..verify.selinux_check import check_selinux
+from .mapping import map_to_parent
 from .projection import project_ancestor
 from .request_text import request_to_text
 from .simulate import DENIED, simulate
@@ -59,23 +60,22 @@ class StackResult:
         return {Verdict.CONTAINED: 0, Verdict.EXPANSIONS: 1, Verdict.UNDECIDED: 3}[self.verdict]
 
 
-def _label_path(stack: Stack, layer: Layer, ancestor: Layer):
-    """How an object type of ``layer`` is labelled in ``ancestor``: through the
-    object_labels of ``layer`` and of every SELinux layer between the two (each maps
-    into the nearest SELinux layer above it)."""
-    chain = stack.chain(layer.name)
-    names = [l.name for l in chain]
-    steps = [l for l in chain[:names.index(ancestor.name)] if l.lsm == "selinux"]
+def _parent_view(stack: Stack, layer: Layer, ancestor: Layer):
+    """What ``ancestor`` checks when a task of ``layer`` asks for (type, class, perm):
+    the request mapped up through every SELinux layer on the way, as simulation maps it."""
+    chain = [l for l in stack.chain(layer.name) if l.lsm == "selinux"]
+    chain = chain[:[l.name for l in chain].index(ancestor.name) + 1]
 
-    def label_of(type_name: str) -> Context | None:
-        context = None
-        for step in steps:
-            context = step.object_label(type_name)
-            if context is None:
+    def view(type_name: str, tclass: str, perm: str):
+        pending = [SELinuxRequest(layer.context, Context("system_u", "object_r", type_name,
+                                                         layer.context.range), tclass, perm)]
+        for below, above in zip(chain, chain[1:]):
+            views = [map_to_parent(below, above, r) for r in pending]
+            if None in views:
                 return None
-            type_name = context.type
-        return context
-    return label_of
+            pending = [m for v in views for m in v]
+        return [(r.tcontext, r.tclass, r.perm) for r in pending]
+    return view
 
 
 def _replay(stack: Stack, layer: Layer, ancestor: Layer, denial: Denial) -> tuple[bool, str]:
@@ -116,7 +116,7 @@ def check_pair(stack: Stack, layer: Layer, ancestor: Layer, rlimit: int = DEFAUL
         result = check_within(layer.policy, ancestor.policy, layer.profile.name,
                               ancestor.profile.name, rlimit)
     else:
-        projected = project_ancestor(layer.policy, ancestor, _label_path(stack, layer, ancestor))
+        projected = project_ancestor(layer.policy, ancestor, _parent_view(stack, layer, ancestor))
         result = check_selinux(layer.policy, projected, rlimit)
         result = replace(result, parent=replace(result.parent, profile=ancestor.subject))
     return _confirmed(stack, layer, ancestor, result)

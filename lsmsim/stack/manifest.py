@@ -23,6 +23,7 @@ policies and builds the graph.
 """
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -88,6 +89,11 @@ def _optional_string(table: dict, key: str, position: Position) -> str | None:
     return value
 
 
+def _resolve(base: Path, path: str) -> Path:
+    """``path`` relative to the manifest's folder, without ``..`` detours."""
+    return Path(os.path.normpath(base / path))
+
+
 def _layer(name: str, table, base: Path, text: str, file: str) -> LayerSpec:
     position = _layer_position(text, file, name)
     if not isinstance(table, dict):
@@ -101,11 +107,12 @@ def _layer(name: str, table, base: Path, text: str, file: str) -> LayerSpec:
         raise PolicyError(f"layer {name!r}: lsm must be one of {', '.join(LSMS)}", position)
     if "policy" not in table:
         raise PolicyError(f"layer {name!r} names no policy file", position)
-    policy = tuple(base / p for p in _strings(table["policy"], "policy", position))
+    policy = tuple(_resolve(base, p) for p in _strings(table["policy"], "policy", position))
     if len(policy) != 1:
         raise PolicyError(f"layer {name!r}: give exactly one policy file (it may include "
                           "others)", position)
-    include = tuple(base / p for p in _strings(table.get("include", []), "include", position))
+    include = tuple(_resolve(base, p)
+                    for p in _strings(table.get("include", []), "include", position))
     labels = table.get("object_labels", {})
     if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
         raise PolicyError(f"layer {name!r}: object_labels maps type names to contexts "
@@ -117,7 +124,7 @@ def _layer(name: str, table, base: Path, text: str, file: str) -> LayerSpec:
         parent=_optional_string(table, "parent", position),
         object_labels=tuple(sorted(labels.items())),
         default_label=_optional_string(table, "default_label", position),
-        file_contexts=base / contexts if contexts else None,
+        file_contexts=_resolve(base, contexts) if contexts else None,
         description=_optional_string(table, "description", position) or "",
         position=position)
 

@@ -66,13 +66,24 @@ def selinux_view(layer: Layer, request: Request) -> tuple[list[SELinuxRequest], 
     return [], f"{request.access_class} accesses are not mediated by SELinux here"
 
 
-def map_to_parent(child: Layer, parent: Layer, request: SELinuxRequest) -> SELinuxRequest | None:
-    """``request`` of a task in ``child`` (or below) as ``parent`` sees it; ``None`` when
-    the object has no label there."""
+# A child's own domain changes are invisible above it (every task of the namespace has
+# the parent's subject there); executing an entrypoint is, for the parent, an exec
+# that keeps the task's label.
+PARENT_PERMS = {("process", "transition"): (), ("process", "dyntransition"): (),
+                ("file", "entrypoint"): ("execute_no_trans",)}
+
+
+def map_to_parent(child: Layer, parent: Layer,
+                  request: SELinuxRequest) -> list[SELinuxRequest] | None:
+    """``request`` of a task in ``child`` (or below) as ``parent`` checks it: a list of
+    requests (empty when the parent checks nothing for it), or ``None`` when the
+    object has no label there."""
     if request.tclass in TASK_CLASSES:
         target = parent.context
     else:
         target = child.object_label(request.tcontext.type)
         if target is None:
             return None
-    return replace(request, scontext=parent.context, tcontext=target, booleans=())
+    perms = PARENT_PERMS.get((request.tclass, request.perm), (request.perm,))
+    return [replace(request, scontext=parent.context, tcontext=target, perm=perm, booleans=())
+            for perm in perms]

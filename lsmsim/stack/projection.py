@@ -15,29 +15,34 @@ from typing import Callable
 
 from ..model.selinux import AVRule, Context, SELinuxPolicy, TypeSet
 from ..simulate.selinux import booleans_of, compute_av
-from .mapping import TASK_CLASSES
 from .stack import Layer
 
-LabelOf = Callable[[str], Context | None]
-
-
-def project_ancestor(child: SELinuxPolicy, ancestor: Layer, label_of: LabelOf) -> SELinuxPolicy:
-    """``ancestor``'s decisions for the child's tasks, as rules over ``child``'s types."""
+def project_ancestor(child: SELinuxPolicy, ancestor: Layer,
+                     parent_view: Callable[[str, str, str], list | None]) -> SELinuxPolicy:
+    """``ancestor``'s decisions for the child's tasks, as rules over ``child``'s types.
+    ``parent_view(type, class, perm)`` gives the (context, class, perm) triples the
+    ancestor checks for that child access (``None``: the object has no label there)."""
     policy, subject = ancestor.policy, ancestor.context
     values = booleans_of(policy, ())
     permissive = policy.canonical_type(subject.type) in policy.permissive
     vectors: dict[tuple[Context, str], frozenset[str]] = {}
+
+    def granted(label: Context, tclass: str) -> frozenset[str]:
+        if (label, tclass) not in vectors:
+            vectors[(label, tclass)] = (
+                frozenset(policy.classes.get(tclass, ())) if permissive else
+                compute_av(policy, subject, label, tclass, values).granted)
+        return vectors[(label, tclass)]
+
     targets: dict[tuple[str, frozenset[str]], set[str]] = defaultdict(set)
     for type_name, tclass in product(child.types, sorted(child.classes)):
-        label = subject if tclass in TASK_CLASSES else label_of(type_name)
-        if label is None:
-            continue
-        key = (label, tclass)
-        if key not in vectors:
-            vectors[key] = (frozenset(policy.classes.get(tclass, ())) if permissive else
-                            compute_av(policy, subject, label, tclass, values).granted)
-        if vectors[key]:
-            targets[(tclass, vectors[key])].add(type_name)
+        perms = set()
+        for perm in child.classes[tclass]:
+            view = parent_view(type_name, tclass, perm)
+            if view is not None and all(p in granted(label, c) for label, c, p in view):
+                perms.add(perm)
+        if perms:
+            targets[(tclass, frozenset(perms))].add(type_name)
     everyone = TypeSet(frozenset(child.types))
     rules = tuple(AVRule("allow", everyone, TypeSet(frozenset(types)), ((tclass, perms),))
                   for (tclass, perms), types in sorted(targets.items(),

@@ -93,6 +93,11 @@ def _selinux(layer: Layer, requests: list[SELinuxRequest], note: str) -> LayerDe
     subject = str(layer.context)
     if not requests:
         return LayerDecision(layer.name, "selinux", subject, NOT_MEDIATED, (), note)
+    unknown = sorted({r.tclass for r in requests} - set(layer.policy.classes))
+    if unknown:
+        return LayerDecision(layer.name, "selinux", subject, NOT_MEDIATED, (),
+                             f"class {', '.join(unknown)} is not defined in this policy "
+                             "(its handle_unknown setting decides)")
     denied, reasons = [], []
     for request in requests:
         outcome = selinux_decide.decide(layer.policy, request)
@@ -123,7 +128,7 @@ def simulate(stack: Stack, request: str | Request | SELinuxRequest,
     start = stack.layer(layer) if layer else _deepest(stack)
     chain = stack.chain(start.name)
     decisions = []
-    pending = request if isinstance(request, SELinuxRequest) else None
+    pending = [request] if isinstance(request, SELinuxRequest) else None
     previous: Layer | None = None
     for current in chain:
         if isinstance(request, SELinuxRequest):
@@ -133,14 +138,16 @@ def simulate(stack: Stack, request: str | Request | SELinuxRequest,
                                                "SELinux contexts"))
                 continue
             if previous is not None and pending is not None:
-                pending = map_to_parent(previous, current, pending)
+                views = [map_to_parent(previous, current, r) for r in pending]
+                pending = None if None in views else [m for view in views for m in view]
             previous = current
             if pending is None:
                 decisions.append(LayerDecision(current.name, "selinux", current.subject,
                                                NOT_MEDIATED, (), "the object has no label in "
                                                "this layer (object_labels, default_label)"))
                 continue
-            decisions.append(_selinux(current, [pending], ""))
+            decisions.append(_selinux(current, pending, "" if pending else
+                                      "this layer does not check it"))
         elif current.lsm == "apparmor":
             decisions.append(_apparmor(current, request, execs))
         else:
