@@ -1,6 +1,7 @@
-"""The domain-transition graph of a SELinux policy: ``type_transition`` on exec that
-the policy also allows (``process transition`` and the entrypoint), dynamic
-transitions (``dyntransition``) and requested ones (``setexec`` + ``transition``)."""
+"""The domain-transition graph of a SELinux policy, as the kernel allows transitions:
+``type_transition`` on exec where the source may execute the entry file and
+transition, and the new domain may be entered through it; requested ones
+(``setexec`` + ``transition``); dynamic ones (``setcurrent`` + ``dyntransition``)."""
 from __future__ import annotations
 
 import networkx as nx
@@ -34,12 +35,12 @@ def selinux_transitions(policy: SELinuxPolicy) -> nx.MultiDiGraph:
         for source in _types(policy, rule.sources):
             for entry in _types(policy, rule.targets):
                 new = policy.canonical_type(rule.result)
-                if not (_conditionally_allows(policy, source, new, "process", "transition")
-                        and _conditionally_allows(policy, new, entry, "file", "entrypoint")):
+                needs = [(source, new, "process", "transition"),
+                         (new, entry, "file", "entrypoint"), (source, entry, "file", "execute")]
+                if not all(_conditionally_allows(policy, *need) for need in needs):
                     continue
-                conditional = not (_allows(policy, source, new, "process", "transition")
-                                   and _allows(policy, new, entry, "file", "entrypoint")
-                                   and rule.condition is None)
+                conditional = rule.condition is not None or not all(
+                    _allows(policy, *need) for need in needs)
                 graph.add_edge(source, new, kind="exec", path=entry, conditional=conditional,
                                rule=str(rule.source or ""))
     for rule in policy.allow_rules():
@@ -47,9 +48,11 @@ def selinux_transitions(policy: SELinuxPolicy) -> nx.MultiDiGraph:
         for kind in ("dyntransition", "transition"):
             if kind not in perms:
                 continue
+            # The kernel asks the source for setexec (exec with a requested label) or
+            # setcurrent (a dynamic transition) on itself first.
+            needed = "setexec" if kind == "transition" else "setcurrent"
             for source in _types(policy, rule.sources):
-                if kind == "transition" and not _conditionally_allows(
-                        policy, source, source, "process", "setexec"):
+                if not _conditionally_allows(policy, source, source, "process", needed):
                     continue
                 targets = _types(policy, rule.targets) + ([source] if rule.targets.self_ else [])
                 for target in targets:

@@ -36,7 +36,7 @@ def stack_to_dict(result: StackResult) -> dict:
     return {
         "verdict": result.verdict.value,
         "stack": {"name": result.stack, "file": result.file},
-        "pairs": [{"ancestor": p.ancestor, "child": p.child, "relation": p.relation,
+        "pairs": [{"ancestor_layer": p.ancestor, "child_layer": p.child, "relation": p.relation,
                    **(result_to_dict(p.result) if p.result else {"verdict": None,
                                                                   "note": p.note})}
                   for p in result.pairs],

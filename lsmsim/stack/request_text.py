@@ -4,7 +4,8 @@
 ``exec:/usr/bin/mount``, ``capability:sys_admin``, ``network:inet:stream``,
 ``signal:send:kill:unconfined``, ``ptrace:trace:libvirtd``,
 ``dbus:send:bus=system,path=/org/x``, ``unix:connect:addr=@foo``,
-``selinux:SCON:TCON:CLASS:PERM`` (contexts are ``user:role:type[:level]``).
+``selinux:SCON:TCON:CLASS:PERM[:BOOL=on|off,...]`` (contexts are
+``user:role:type[:level]``; the booleans set the task's layer's own).
 :func:`request_to_text` writes any request back in this form.
 """
 from __future__ import annotations
@@ -97,12 +98,24 @@ def _split_contexts(fields: list[str]) -> tuple[str, str]:
     return ":".join(fields[:end]), ":".join(fields[end:])
 
 
+def _booleans(text: str) -> tuple[tuple[str, bool], ...]:
+    values = {"on": True, "off": False}
+    out = []
+    for item in text.split(","):
+        name, _, value = item.partition("=")
+        if not name or value not in values:
+            raise ValueError(f"{item!r}: booleans are written NAME=on or NAME=off")
+        out.append((name, values[value]))
+    return tuple(out)
+
+
 def _selinux(fields: list[str]) -> SELinuxRequest:
+    booleans = _booleans(fields.pop()) if fields and "=" in fields[-1] else ()
     if len(fields) < 8:
-        raise ValueError("expected selinux:SCONTEXT:TCONTEXT:CLASS:PERM")
+        raise ValueError("expected selinux:SCONTEXT:TCONTEXT:CLASS:PERM[:BOOL=on|off,...]")
     *contexts, tclass, perm = fields
     scon, tcon = _split_contexts(contexts)
-    return SELinuxRequest(parse_context(scon), parse_context(tcon), tclass, perm)
+    return SELinuxRequest(parse_context(scon), parse_context(tcon), tclass, perm, booleans)
 
 
 _PARSERS = {"file": _file, "exec": _exec, "capability": _capability, "network": _network,
@@ -163,5 +176,8 @@ def request_to_text(request: Request | SELinuxRequest) -> str:
         case IpcRequest(kind=kind, perm=perm, fields=fields):
             return f"{kind}:{perm}:" + ",".join(f"{k}={v}" for k, v in fields if v)
         case SELinuxRequest():
-            return f"selinux:{request.scontext}:{request.tcontext}:{request.tclass}:{request.perm}"
+            text = f"selinux:{request.scontext}:{request.tcontext}:{request.tclass}:{request.perm}"
+            return text + (":" + ",".join(f"{name}={'on' if value else 'off'}"
+                                          for name, value in request.booleans)
+                           if request.booleans else "")
     raise TypeError(f"no text form for {type(request).__name__}")

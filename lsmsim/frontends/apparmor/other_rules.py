@@ -1,10 +1,8 @@
 """The checks apparmor_parser makes on the rule kinds lsmsim keeps as text
-(``mount`` family, ``all``, ``io_uring``, ``userns``, ``set``)."""
+(``all``, ``io_uring``, ``userns``, ``set``)."""
 from __future__ import annotations
 
 import re
-
-from .mount import check_mount_rule
 
 
 def _words(text: str) -> list[str]:
@@ -40,7 +38,7 @@ def _check_set(text: str) -> None:
         raise ValueError(f"ambiguous rttime unit in {value!r} (ms or min?)")
 
 
-_CHECKS = {"mount": check_mount_rule, "io_uring": _check_io_uring, "userns": _check_userns,
+_CHECKS = {"io_uring": _check_io_uring, "userns": _check_userns,
            "all": _check_all, "set": _check_set}
 
 
