@@ -68,7 +68,8 @@ def test_witnesses_are_confirmed_by_libsepol(tmp_path):
     for side, path, expected in (("child", child_path, True), ("parent", PARENT, False)):
         for denial in result.denials:
             text = path.read_text()
-            for name, value in denial.access.booleans:
+            layer = denial.access if side == "child" else denial.access.for_parent()
+            for name, value in layer.booleans:
                 text = text.replace(f"bool {name} false;", f"bool {name} {str(value).lower()};")
             source = tmp_path / f"{side}.conf"
             source.write_text(text)
@@ -87,7 +88,8 @@ def test_cli_exit_codes_and_formats(tmp_path):
     report = json.loads(proc.stdout)
     assert report["verdict"] == "expansions"
     access = report["denials"][0]["access"]
-    assert set(access) == {"class", "scontext", "tcontext", "tclass", "perms", "booleans"}
+    assert set(access) == {"class", "scontext", "tcontext", "tclass", "perms", "booleans",
+                           "parent_booleans"}
     assert access["class"] == "selinux"
     assert report["denials"][0]["audit"].startswith("avc:  denied  { ")
     assert "permissive=0" in report["denials"][0]["audit"]

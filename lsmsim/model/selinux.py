@@ -6,7 +6,7 @@ and the policy holds each attribute's members. Every rule keeps its source posit
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from .source import Source
@@ -229,6 +229,16 @@ class TypeRule:
 
 
 @dataclass(frozen=True)
+class KeptStatement:
+    """A statement access decisions do not use (object labelling, compiler settings,
+    extended permissions, range and role transitions): kept with its source text so
+    nothing written is silently dropped."""
+
+    kind: str
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
 class User:
     name: str
     roles: frozenset[str]
@@ -261,6 +271,7 @@ class SELinuxPolicy:
     type_rules: tuple[TypeRule, ...] = ()
     type_sources: Mapping[str, Source] = field(default_factory=dict)
     policycaps: frozenset[str] = frozenset()
+    kept: tuple[KeptStatement, ...] = ()
     mls: bool = False
     lsm: str = "selinux"
     files_read: tuple[str, ...] = ()
@@ -303,19 +314,32 @@ class SELinuxPolicy:
 @dataclass(frozen=True)
 class SELinuxRequest:
     """``scontext`` asks for ``perm`` on an object of class ``tclass`` labelled
-    ``tcontext``, with the booleans set as in ``booleans`` (others at their defaults)."""
+    ``tcontext``, with the booleans set as in ``booleans`` (others at their defaults).
+    ``parent_booleans`` holds the parent layer's values when child and parent are
+    separate namespaces, each with booleans of its own."""
 
     scontext: Context
     tcontext: Context
     tclass: str
     perm: str
     booleans: tuple[tuple[str, bool], ...] = ()
+    parent_booleans: tuple[tuple[str, bool], ...] | None = None
     access_class = "selinux"
 
+    def for_parent(self) -> "SELinuxRequest":
+        """The same access as the parent layer sees it: with the parent's booleans
+        where the two layers have booleans of their own."""
+        if self.parent_booleans is None:
+            return self
+        return replace(self, booleans=self.parent_booleans, parent_booleans=None)
+
     def to_json(self) -> dict:
-        return {"class": "selinux", "scontext": str(self.scontext),
-                "tcontext": str(self.tcontext), "tclass": self.tclass, "perms": [self.perm],
-                "booleans": dict(self.booleans)}
+        out = {"class": "selinux", "scontext": str(self.scontext),
+               "tcontext": str(self.tcontext), "tclass": self.tclass, "perms": [self.perm],
+               "booleans": dict(self.booleans)}
+        if self.parent_booleans is not None:
+            out["parent_booleans"] = dict(self.parent_booleans)
+        return out
 
 
 def parse_context(text: str) -> Context:

@@ -15,4 +15,9 @@ def describe_selinux(request: SELinuxRequest) -> str:
     """A one-line human description of a SELinux request."""
     text = f"{request.scontext} {request.perm} {request.tclass} {request.tcontext}"
     on = [f"{name}={'on' if value else 'off'}" for name, value in request.booleans]
+    if request.parent_booleans is not None:
+        parent = [f"{name}={'on' if value else 'off'}" for name, value in request.parent_booleans]
+        on = ([f"child: {' '.join(on)}"] if on else []) + \
+            ([f"parent: {' '.join(parent)}"] if parent else [])
+        return text + (f" [{'; '.join(on)}]" if on else "")
     return text + (f" [{' '.join(on)}]" if on else "")

@@ -1,11 +1,18 @@
 """``child ⊆ parent`` for two SELinux policies, proven with Z3.
 
-For every allow rule of the child and every class permission it names, one query asks
-for a request that the rule grants, the child allows (after its constraints and
-bounds) and the parent denies. Unsat for all of them proves the child within the
-parent; each sat answer is turned into a concrete request and confirmed by the
-simulator before it is reported. Labels and booleans map 1:1 by name between the
-two policies; booleans range over every assignment unless fixed.
+For every class permission the child's allow rules name, one query asks for a
+request that one of those rules grants, the child allows (after its constraints and
+bounds) and the parent denies. Unsat proves every rule of that class permission
+within the parent, in one query however many rules grant it. A sat answer is turned
+into a concrete request, confirmed by the simulator, and reported on each rule that
+grants it; the query is asked again without those rules until it is unsat, so every
+expanding rule is reported. Labels map 1:1 by name between the two policies.
+
+Booleans: under SELinux namespaces each layer has its own policy and its own
+booleans (a child's ``virt_use_nfs`` is not the parent's), so when child and parent
+are separate layers their booleans are separate variables and a rule the parent
+grants only under a boolean does not cover the child's. A policy checked against
+itself is one layer: its booleans are shared. ``--bool`` fixes a name on both sides.
 """
 from __future__ import annotations
 
@@ -15,7 +22,7 @@ import z3
 
 from ..errors import UsageError
 from ..model.selinux import SELinuxPolicy, SELinuxRequest
-from ..simulate.selinux import decide
+from ..simulate.selinux import booleans_of, decide
 from .prover import DEFAULT_RLIMIT, Prover
 from .result import CheckResult, Denial, Subject, Undecided
 from .selinux_encode import PolicyEncoder, SymRequest, Universe
@@ -25,7 +32,9 @@ class SELinuxContainmentCheck:
     """Proves that ``child`` grants nothing ``parent`` denies.
 
     ``booleans`` fixes some booleans (by name, on both sides); ``rlimit`` bounds each
-    solver query (a query that hits it makes the result undecided).
+    solver query (a query that hits it makes the result undecided). The two policies
+    are one layer (shared booleans) when they are the same policy or were read from
+    the same files.
     """
 
     def __init__(self, child: SELinuxPolicy, parent: SELinuxPolicy,
@@ -34,9 +43,11 @@ class SELinuxContainmentCheck:
         self.parent = parent
         self.prover = Prover(rlimit)
         self.universe = Universe(parent, child)
-        self.request = SymRequest.fresh(self.universe)
+        self.separate_layers = not same_layer(child, parent)
+        self.request = SymRequest.fresh(self.universe, separate_layers=self.separate_layers)
         self.child_enc = PolicyEncoder(child, self.universe)
-        self.parent_enc = PolicyEncoder(parent, self.universe)
+        self.parent_enc = PolicyEncoder(parent, self.universe,
+                                        parent_layer=self.separate_layers)
         self.booleans = dict(booleans or {})
         unknown = sorted(set(self.booleans) - set(self.universe.booleans))
         if unknown:
@@ -48,7 +59,9 @@ class SELinuxContainmentCheck:
     # --- formulas shared by the queries ---
     def _base(self) -> list[z3.BoolRef]:
         req = self.request
-        fixed = [req.booleans[name] == value for name, value in self.booleans.items()]
+        fixed = [variables[name] == value for name, value in self.booleans.items()
+                 for variables in {id(v): v for v in (req.layer_booleans(False),
+                                                      req.layer_booleans(True))}.values()]
         return req.in_universe() + self.child_enc.well_formed(req) + fixed
 
     def _prefer(self, tclass: str) -> tuple[tuple[z3.BoolRef, ...], ...]:
@@ -77,14 +90,45 @@ class SELinuxContainmentCheck:
     def results(self):
         """Yield a :class:`Denial` or :class:`Undecided` per expanding rule permission."""
         base = self._base()
-        req = self.request
-        for rule in self.child.allow_rules():
-            fires = self.child_enc.rule(rule, req, req.source.type, req.target.type)
-            for tclass, perms in rule.perms:
-                for perm in sorted(perms):
-                    yield from self._query(rule.source, base + [fires], tclass, perm, "")
+        for (tclass, perm), rules in sorted(self.child_enc.granting.items()):
+            yield from self._class_permission(tclass, perm, rules, base)
         for type_name in sorted(self.child.permissive):
             yield from self._permissive(type_name, base)
+
+    def _class_permission(self, tclass: str, perm: str, rules, base):
+        """Every rule granting ``tclass perm``: one query while none expands."""
+        req = self.request
+        remaining = list(rules)
+        while remaining:
+            fires = z3.Or([self.child_enc.rule(r, req, req.source.type, req.target.type)
+                           for r in remaining])
+            outcome = self.prover.solve(*base, fires, self._child_allowed(tclass, perm),
+                                        z3.Not(self._parent_decision(tclass, perm)),
+                                        prefer=self._prefer(tclass))
+            if outcome.status == "unsat":
+                return
+            if outcome.status == "unknown":
+                for rule in remaining:
+                    yield Undecided(rule.source, f"{tclass} {perm}: solver gave up "
+                                                 f"({outcome.reason})")
+                return
+            witness = self.request.concrete(outcome.model, tclass, perm)
+            firing = [r for r in remaining if self._fires(r, witness)]
+            if not firing:  # cannot happen while the simulator and encoder agree
+                yield Undecided(remaining[0].source, f"witness {witness.to_json()} fires no "
+                                                     "rule in the simulator")
+                return
+            for rule in firing:
+                yield self._confirmed(rule.source, witness, "")
+            fired = {id(r) for r in firing}
+            remaining = [r for r in remaining if id(r) not in fired]
+
+    def _fires(self, rule, witness: SELinuxRequest) -> bool:
+        child = self.child
+        values = booleans_of(child, witness.booleans)
+        return rule.active(values) and rule.matches_types(
+            child, child.canonical_type(witness.scontext.type),
+            child.canonical_type(witness.tcontext.type))
 
     def _query(self, source, constraints, tclass, perm, reason, enforce_child=True):
         child_ok = self._child_allowed(tclass, perm) if enforce_child else z3.BoolVal(True)
@@ -100,7 +144,8 @@ class SELinuxContainmentCheck:
         yield self._confirmed(source, witness, reason)
 
     def _confirmed(self, source, witness: SELinuxRequest, reason: str):
-        child, parent = decide(self.child, witness), decide(self.parent, witness)
+        child = decide(self.child, witness)
+        parent = decide(self.parent, witness.for_parent())
         if not child.allowed or parent.allowed:
             return Undecided(source, f"witness {witness.to_json()} not confirmed by the "
                                      "simulator (child allows: "
@@ -132,6 +177,12 @@ class SELinuxContainmentCheck:
             denials=tuple(denials), undecided=tuple(undecided),
             queries=self.prover.queries, seconds=self.prover.seconds,
             pairs=((self.child.name, self.parent.name),))
+
+
+def same_layer(child: SELinuxPolicy, parent: SELinuxPolicy) -> bool:
+    """One namespace's policy on both sides: the same object or the same files."""
+    return child is parent or (bool(child.files_read)
+                               and tuple(child.files_read) == tuple(parent.files_read))
 
 
 def check_selinux(child: SELinuxPolicy, parent: SELinuxPolicy, rlimit: int = DEFAULT_RLIMIT,

@@ -61,15 +61,19 @@ class SymContext:
 
 @dataclass(frozen=True)
 class SymRequest:
-    """A symbolic request; ``source``/``target`` are the two contexts."""
+    """A symbolic request; ``source``/``target`` are the two contexts. ``booleans``
+    are the child layer's (or the only layer's) booleans, ``parent_booleans`` the
+    parent layer's when the two layers have booleans of their own."""
 
     universe: Universe
     source: SymContext
     target: SymContext
     booleans: dict[str, z3.BoolRef]
+    parent_booleans: dict[str, z3.BoolRef] | None = None
 
     @classmethod
-    def fresh(cls, universe: Universe, prefix: str = "") -> "SymRequest":
+    def fresh(cls, universe: Universe, prefix: str = "",
+              separate_layers: bool = False) -> "SymRequest":
         def level(name):
             if not universe.mls:
                 return None
@@ -80,8 +84,15 @@ class SymRequest:
             return SymContext(z3.Int(f"{prefix}{side}_user"), z3.Int(f"{prefix}{side}_role"),
                               z3.Int(f"{prefix}{side}_type"), level(f"{side}_low"),
                               level(f"{side}_high"))
+        parent = ({b: z3.Bool(f"{prefix}parent_bool_{b}") for b in universe.booleans}
+                  if separate_layers else None)
         return cls(universe, context("s"), context("t"),
-                   {b: z3.Bool(f"{prefix}bool_{b}") for b in universe.booleans})
+                   {b: z3.Bool(f"{prefix}bool_{b}") for b in universe.booleans}, parent)
+
+    def layer_booleans(self, parent: bool) -> dict[str, z3.BoolRef]:
+        """The boolean variables the child (or the parent) layer reads."""
+        return self.parent_booleans if parent and self.parent_booleans is not None \
+            else self.booleans
 
     def in_universe(self) -> list[z3.BoolRef]:
         """Every field names something of the universe."""
@@ -109,6 +120,10 @@ class SymRequest:
                             s_lvl.cats == self.cats_value(lvl)]
         values = dict(request.booleans)
         out += [var == values[name] for name, var in self.booleans.items() if name in values]
+        if self.parent_booleans is not None and request.parent_booleans is not None:
+            values = dict(request.parent_booleans)
+            out += [var == values[name] for name, var in self.parent_booleans.items()
+                    if name in values]
         return out
 
     def cats_value(self, level: Level) -> z3.BitVecRef:
@@ -134,17 +149,39 @@ class SymRequest:
             return Context(u.users[value(sym.user).as_long()] if u.users else "user_u",
                            u.roles[value(sym.role).as_long()], u.types[value(sym.type).as_long()],
                            rng)
-        booleans = tuple((b, z3.is_true(value(v))) for b, v in sorted(self.booleans.items()))
-        return SELinuxRequest(context(self.source), context(self.target), tclass, perm, booleans)
+        def assignment(variables):
+            return tuple((b, z3.is_true(value(v))) for b, v in sorted(variables.items()))
+        parent = assignment(self.parent_booleans) if self.parent_booleans is not None else None
+        return SELinuxRequest(context(self.source), context(self.target), tclass, perm,
+                              assignment(self.booleans), parent)
 
 
 class PolicyEncoder:
     """Formulas for one policy over the shared universe; mirrors
-    :mod:`lsmsim.simulate.selinux` step by step."""
+    :mod:`lsmsim.simulate.selinux` step by step. ``parent_layer`` makes it read the
+    request's parent booleans (when the layers have booleans of their own).
 
-    def __init__(self, policy: SELinuxPolicy, universe: Universe):
+    Formulas are built once and shared: a rule's formula, an attribute's membership
+    test and the rules granting each class permission are cached, so a policy of
+    hundreds of thousands of rules is encoded in one pass."""
+
+    def __init__(self, policy: SELinuxPolicy, universe: Universe, parent_layer: bool = False):
         self.policy = policy
         self.u = universe
+        self.parent_layer = parent_layer
+        self._members: dict[tuple[int, str], z3.BoolRef] = {}
+        self._rules: dict[tuple, z3.BoolRef] = {}
+        self._conditions: dict[tuple, z3.BoolRef] = {}
+
+    @cached_property
+    def granting(self) -> dict[tuple[str, str], tuple[AVRule, ...]]:
+        """The allow rules granting each (class, permission)."""
+        out: dict[tuple[str, str], list[AVRule]] = {}
+        for rule in self.policy.allow_rules():
+            for tclass, perms in rule.perms:
+                for perm in perms:
+                    out.setdefault((tclass, perm), []).append(rule)
+        return {key: tuple(rules) for key, rules in out.items()}
 
     @cached_property
     def _ids_of(self) -> dict[str, list[int]]:
@@ -163,8 +200,13 @@ class PolicyEncoder:
 
     def member(self, x: z3.ArithRef, name: str) -> z3.BoolRef:
         """``x`` is the type ``name`` or a member of the attribute ``name``."""
-        members = self.policy.attributes.get(name)
-        return self.is_type(x, members if members is not None else (name,))
+        key = (x.get_id(), name)
+        found = self._members.get(key)
+        if found is None:
+            members = self.policy.attributes.get(name)
+            found = self.is_type(x, members if members is not None else (name,))
+            self._members[key] = found
+        return found
 
     def type_set(self, ts, x) -> z3.BoolRef:
         inside = z3.Or([self.member(x, n) for n in ts.names])
@@ -173,8 +215,15 @@ class PolicyEncoder:
         return inside
 
     def condition(self, expr: BoolExpr, req: SymRequest) -> z3.BoolRef:
+        key = (expr, id(req))
+        found = self._conditions.get(key)
+        if found is None:
+            found = self._conditions[key] = self._condition(expr, req)
+        return found
+
+    def _condition(self, expr: BoolExpr, req: SymRequest) -> z3.BoolRef:
         if expr.op == "name":
-            return req.booleans[expr.args[0]]
+            return req.layer_booleans(self.parent_layer)[expr.args[0]]
         args = [self.condition(a, req) for a in expr.args]
         return {"not": lambda: z3.Not(args[0]), "and": lambda: z3.And(args),
                 "or": lambda: z3.Or(args), "xor": lambda: z3.Xor(*args),
@@ -182,6 +231,13 @@ class PolicyEncoder:
 
     def rule(self, rule: AVRule, req: SymRequest, stype, ttype) -> z3.BoolRef:
         """The rule's source and target sets (and its condition) hold."""
+        key = (id(rule), stype.get_id(), ttype.get_id(), id(req))
+        found = self._rules.get(key)
+        if found is None:
+            found = self._rules[key] = self._rule(rule, req, stype, ttype)
+        return found
+
+    def _rule(self, rule: AVRule, req: SymRequest, stype, ttype) -> z3.BoolRef:
         target = self.type_set(rule.targets, ttype) if rule.targets.names else z3.BoolVal(False)
         if rule.targets.self_:
             target = z3.Or(target, ttype == stype)
@@ -192,8 +248,8 @@ class PolicyEncoder:
         return z3.And(parts)
 
     def av(self, tclass: str, perm: str, req: SymRequest, stype, ttype) -> z3.BoolRef:
-        return z3.Or([self.rule(r, req, stype, ttype) for r in self.policy.allow_rules()
-                      if perm in r.perms_for(tclass)])
+        return z3.Or([self.rule(r, req, stype, ttype)
+                      for r in self.granting.get((tclass, perm), ())])
 
     def allowed(self, tclass: str, perm: str, req: SymRequest, stype=None, ttype=None,
                 source_name: str | None = None, depth: int = 0) -> z3.BoolRef:

@@ -1,4 +1,5 @@
-"""The SELinux front end: checkpolicy's policy.conf → :class:`SELinuxPolicy`."""
+"""The SELinux front ends: checkpolicy's policy.conf and secilc's CIL, both to
+:class:`SELinuxPolicy`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,14 +7,14 @@ from pathlib import Path
 from ...errors import PolicyError, Position
 from ...model.selinux import SELinuxPolicy
 from .build import PolicyBuilder
+from .cil_build import CilBuilder
+from .cil_syntax import parse_cil
 from .parser import parse_text
 
 
-def load_selinux(path: str | Path) -> SELinuxPolicy:
-    """Read a policy.conf file (the text checkpolicy compiles)."""
-    path = Path(path)
+def _read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         line = path.read_bytes()[:error.start].count(b"\n") + 1
         raise PolicyError("not a text file (invalid UTF-8)", Position(str(path), line, 1)) from None
@@ -21,7 +22,48 @@ def load_selinux(path: str | Path) -> SELinuxPolicy:
         reason = "no such file" if isinstance(error, FileNotFoundError) else \
             f"cannot read: {error.strerror}"
         raise PolicyError(reason, Position(str(path), 1, 1)) from None
-    return load_selinux_text(text, str(path))
+
+
+def load_selinux(path: str | Path) -> SELinuxPolicy:
+    """Read a policy.conf file (the text checkpolicy compiles)."""
+    return load_selinux_text(_read(Path(path)), str(path))
+
+
+def cil_files(path: str | Path) -> list[Path]:
+    """The CIL files a path stands for: the file, or a directory's ``*.cil`` files."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.cil"))
+        if not files:
+            raise PolicyError("no .cil file in this directory", Position(str(path), 1, 1))
+        return files
+    return [path]
+
+
+def load_cil(paths: str | Path | list) -> SELinuxPolicy:
+    """Read CIL files into one policy, as ``secilc FILE...`` compiles them (a
+    directory stands for every ``*.cil`` file in it)."""
+    if isinstance(paths, (str, Path)):
+        files = cil_files(paths)
+        name = str(paths)
+    else:
+        files = [Path(p) for p in paths]
+        name = str(files[0]) if len(files) == 1 else f"{files[0].parent}"
+    texts = {str(f): _read(f) for f in files}
+    parsed = {file: parse_cil(text, file) for file, text in texts.items()}
+    return load_cil_parsed(parsed, texts, name)
+
+
+def load_cil_text(text: str, file: str) -> SELinuxPolicy:
+    """One CIL text (``file`` names it in messages)."""
+    return load_cil_parsed({file: parse_cil(text, file)}, {file: text}, file)
+
+
+def load_cil_parsed(parsed: dict, texts: dict, name: str) -> SELinuxPolicy:
+    policy = CilBuilder(parsed, texts).build(name)
+    if not policy.types:
+        raise PolicyError("no type declared in this policy", Position(name, 1, 1))
+    return policy
 
 
 def load_selinux_text(text: str, file: str) -> SELinuxPolicy:
@@ -31,4 +73,4 @@ def load_selinux_text(text: str, file: str) -> SELinuxPolicy:
     return policy
 
 
-__all__ = ["load_selinux", "load_selinux_text"]
+__all__ = ["cil_files", "load_cil", "load_cil_text", "load_selinux", "load_selinux_text"]

@@ -1,0 +1,105 @@
+"""CIL files → :class:`SELinuxPolicy`, the way secilc builds one policy from many files.
+
+Containers are expanded first (:mod:`.cil_expand`); tunables decide their branches;
+then names are declared and every statement read. A name that does not resolve
+inside an ``optional`` disables that optional (and those inside it), as secilc does;
+when a disabled optional declared names, the passes run again without it.
+"""
+from __future__ import annotations
+
+from ...errors import PolicyError
+from ...model.selinux import SELinuxPolicy
+from .cil_assemble import assemble
+from .cil_declare import declare
+from .cil_expand import Expander, Leaf, Optional
+from .cil_names import Unresolved
+from .cil_rules import DECLARATIONS, StatementReader
+from .cil_values import Values
+
+
+class CilBuilder:
+    """Builds one policy from parsed CIL files (``files``: name → top-level items)."""
+
+    def __init__(self, parsed: dict[str, tuple], texts: dict[str, str]):
+        self.parsed = parsed
+        self.texts = texts
+
+    def build(self, name: str) -> SELinuxPolicy:
+        leaves = Expander().leaves(list(self.parsed.values()))
+        disabled: set[Optional] = set()
+        while True:
+            active = [leaf for leaf in leaves if not _disabled(leaf, disabled)]
+            active = self._decide_tunables(active, disabled)
+            if active is None:
+                continue
+            try:
+                decls = declare(active)
+            except Unresolved as error:
+                self._disable(error, disabled)
+                continue
+            reader = StatementReader(decls, self.texts)
+            facts: list[tuple[Leaf, tuple[str, object]]] = []
+            failed: set[Optional] = set()
+            for leaf in active:
+                if leaf.optional is not None and leaf.optional in failed:
+                    continue
+                try:
+                    facts.extend((leaf, fact) for fact in reader.read(leaf))
+                except Unresolved as error:
+                    if leaf.optional is None:
+                        raise PolicyError(error.message, error.position) from None
+                    failed.add(leaf.optional)
+            if not failed:
+                break
+            disabled |= failed
+            dropped = [leaf for leaf in active if _disabled(leaf, disabled)]
+            if any(leaf.node.head in DECLARATIONS for leaf in dropped):
+                continue  # names went away: declare and read again
+            facts = [(leaf, fact) for leaf, fact in facts if not _disabled(leaf, disabled)]
+            break
+        return assemble(name, tuple(self.parsed), decls, [fact for _leaf, fact in facts],
+                        self.texts)
+
+    def _decide_tunables(self, active: list[Leaf], disabled: set[Optional]):
+        """Drop the statements of tunable branches not taken (tunables are fixed when
+        the policy is compiled); None when an optional had to be disabled."""
+        if not any(b.kind == "tunable" for leaf in active for b in leaf.branches):
+            return active
+        tunables = [leaf for leaf in active if leaf.node.head == "tunable"]
+        try:
+            decls = declare(tunables)
+        except Unresolved as error:
+            self._disable(error, disabled)
+            return None
+        values = Values(decls.symbols, [], [], {}, {})
+        defaults = {n: d.value for n, d in decls.symbols.tables["tunables"].items()}
+        out = []
+        for leaf in active:
+            keep = True
+            for branch in leaf.branches:
+                if branch.kind != "tunable":
+                    continue
+                try:
+                    expr = values.condition(branch.expr, branch.scope, branch.node, "tunables")
+                except Unresolved as error:
+                    if leaf.optional is None:
+                        raise PolicyError(error.message, error.position) from None
+                    disabled.add(leaf.optional)
+                    return None
+                keep = keep and expr.evaluate(defaults) == branch.value
+            if keep:
+                out.append(leaf)
+        return out
+
+    @staticmethod
+    def _disable(error: Unresolved, disabled: set[Optional]) -> None:
+        leaf = getattr(error, "leaf", None)
+        if leaf is None or leaf.optional is None:
+            raise PolicyError(error.message, error.position) from None
+        disabled.add(leaf.optional)
+
+
+def _disabled(leaf: Leaf, disabled: set[Optional]) -> bool:
+    if not disabled or leaf.optional is None:
+        return False
+    return any(o in disabled for o in leaf.optional.chain())
