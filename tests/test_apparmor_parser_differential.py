@@ -25,6 +25,7 @@ from lsmsim.simulate import file_permissions
 
 from .helpers import load_text
 from .oracle import apparmor_oracle as aa
+from .mount_strategies import MOUNT_PERMS, kernel_string, mount_requests, mount_rule_lines
 from .strategies import file_rule_lines, ipc_lines, paths, profiles
 
 pytestmark = aa.pytest_marks()
@@ -179,3 +180,47 @@ def test_dbus_and_unix_verdicts_agree_with_the_compiler(child_lines, parent_line
     """Allow-only dbus/unix rules: contained exactly when the parent's blob does not
     change with the child's rules pasted in."""
     _verdict_agrees_with_pasted_blob(child_lines, parent_lines)
+
+
+
+def _mount_profile(lines: list[str]):
+    """The compiled and the loaded profile, or None where either side refuses the rules
+    or lsmsim keeps one as text."""
+    text = "profile p {\n  " + "\n  ".join(lines) + "\n}\n"
+    loaded = _load(text)
+    if loaded is None or any(type(r).__name__ == "OtherRule" for r in loaded.profiles[0].rules):
+        return None
+    compiled = _compile(text)
+    return None if compiled is None else (compiled.profile("p").policydb, loaded)
+
+
+@ORACLE_SETTINGS
+@given(st.lists(mount_rule_lines(), min_size=1, max_size=3),
+       st.lists(mount_rule_lines(), min_size=1, max_size=3),
+       st.lists(mount_requests(), min_size=20, max_size=40))
+def test_mount_verdicts_agree_with_the_compiler(child_lines, parent_lines, probes):
+    """Allow-only mount, remount, umount and pivot_root rules. A parent whose blob does
+    not change with the child's rules pasted in contains the child; every witness is
+    allowed by the compiled child and denied by the compiled parent; and where lsmsim
+    proves containment, no request the kernel can make (probed at random) is allowed by
+    the compiled child and denied by the compiled parent. (The blob may still change
+    for strings the kernel never matches, such as a mount point that is not a path.)"""
+    child, parent = _mount_profile(child_lines), _mount_profile(parent_lines)
+    if child is None or parent is None:
+        return
+    result = lsmsim.check(child[1], parent[1])
+    assert not result.undecided
+    pasted = "profile p {\n  " + "\n  ".join(parent_lines + child_lines) + "\n}\n"
+    parent_text = "profile p {\n  " + "\n  ".join(parent_lines) + "\n}\n"
+    if aa.same_blob(parent_text, pasted):
+        assert result.verdict is lsmsim.Verdict.CONTAINED, (child_lines, parent_lines)
+
+    def allows(policydb, request) -> bool:
+        masks = policydb.walk(kernel_string(request))
+        bit = MOUNT_PERMS[request.operation]
+        return bool(masks.allow & bit) and not masks.deny & bit
+    for denial in result.denials:
+        assert allows(child[0], denial.access) and not allows(parent[0], denial.access), denial
+    if result.verdict is lsmsim.Verdict.CONTAINED:
+        for request in probes:
+            assert not allows(child[0], request) or allows(parent[0], request), request

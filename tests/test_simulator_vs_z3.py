@@ -14,6 +14,7 @@ from lsmsim.simulate import decide, file_permissions
 from lsmsim.verify.encoders import CapabilitySpace, FileSpace, NetworkSpace
 
 from .helpers import load_text
+from .mount_strategies import mount_requests, mount_rule_lines
 from .strategies import ipc_lines, paths, profiles
 
 
@@ -155,3 +156,20 @@ def test_ipc_agrees(lines, kind, data):
     space = IpcSpace(kind)
     formula = space.substitute(space.allows(profile.rules_of(IpcRule)), request)
     assert _holds(formula) == decide(profile, request).allowed
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(mount_rule_lines(), min_size=1, max_size=4), st.lists(st.booleans(), max_size=4),
+       mount_requests())
+def test_mount_agrees(lines, denies, request):
+    from lsmsim.errors import PolicyError
+    from lsmsim.model.mount import MountRule
+    from lsmsim.verify.mount_space import MountSpace
+    lines = [("deny " if deny else "") + line for line, deny in zip(lines, denies + [False] * 4)]
+    try:
+        profile = load_text("profile t {\n  " + "\n  ".join(lines) + "\n}\n").profiles[0]
+    except PolicyError:
+        return
+    space = MountSpace()
+    formula = space.substitute(space.allows(profile.rules_of(MountRule)), request)
+    assert _holds(formula) == decide(profile, request).allowed, (lines, request)

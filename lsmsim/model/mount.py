@@ -126,6 +126,40 @@ class MountRequest:
                 f"fstype={self.fstype!r} flags={','.join(self.flag_names()) or 'none'}")
 
 
+# How the kernel logs mount flags (mount.c audit_mnt_flags): "ro" or "rw" first.
+_AUDIT_FLAGS = ((1, "nosuid"), (2, "nodev"), (3, "noexec"), (4, "sync"), (5, "remount"),
+                (6, "mand"), (7, "dirsync"), (10, "noatime"), (11, "nodiratime"),
+                (BIND, "bind"), (MOVE, "move"), (SILENT, "silent"), (16, "acl"),
+                (UNBINDABLE, "unbindable"), (PRIVATE, "private"), (SLAVE, "slave"),
+                (SHARED, "shared"), (21, "relatime"), (23, "iversion"), (24, "strictatime"),
+                (31, "nouser"))
+_RECURSIVE = {BIND, UNBINDABLE, PRIVATE, SLAVE, SHARED}
+
+
+def audit_flags(flags: frozenset[int]) -> str:
+    words = ["ro" if RDONLY in flags else "rw"]
+    for bit, word in _AUDIT_FLAGS:
+        if bit in flags:
+            words.append(("r" + word) if bit in _RECURSIVE and REC in flags else word)
+    return ", ".join(words)
+
+
+def mount_audit_fields(request: "MountRequest") -> str:
+    """The ``name=``, ``srcname=``, ``fstype=`` and ``flags=`` fields the kernel logs
+    for a denied mount-class request (mount.c audit_cb)."""
+    parts = [f'name="{request.mountpoint}"']
+    if request.operation == PIVOT_ROOT:
+        parts.append(f'srcname="{request.source}"')
+    elif request.operation == MOUNT:
+        if request.fstype:
+            parts.append(f'fstype="{request.fstype}"')
+        if request.source:
+            parts.append(f'srcname="{request.source}"')
+        if request.flags:
+            parts.append(f'flags="{audit_flags(request.flags)}"')
+    return " ".join(parts)
+
+
 @dataclass(frozen=True)
 class FlagPattern:
     """The flag sets an entry accepts: all of ``required``, any of ``optional`` and no

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from .glob import Glob
+from .mount import OPERATIONS, MountEntry, MountRule
 from .names import CAPABILITIES, IPC_CLASSES, PTRACE_PERMS, SIGNAL_PERMS, SIGNALS
 from .rules import (CapabilityRule, ExecKind, ExecMode, FileRule, IpcRule, NetworkRule,
                     OtherRule, PtraceRule, Qualifier, Rule, SignalRule)
@@ -67,7 +68,9 @@ def allow_everything(source: Source | None) -> tuple[Rule, ...]:
         PtraceRule(frozenset(PTRACE_PERMS), source=source),
         *(IpcRule(kind, frozenset(shape.perms), source=source)
           for kind, shape in IPC_CLASSES.items()),
-        # The classes not modelled yet (dbus, unix, mount, ...) are granted too.
+        MountRule("mount", "every mount, umount and pivot_root",
+                  tuple(MountEntry(op) for op in OPERATIONS), source=source),
+        # The classes not modelled yet are granted too.
         OtherRule("all", "every class not modelled yet", source=source),
     )
 

@@ -109,8 +109,10 @@ class IpcRequest:
         return {"class": self.kind, "perms": [self.perm], **dict(self.fields)}
 
 
+from .mount import MountRequest  # noqa: E402 - the mount class lives in its own module
+
 Request = (FileRequest | ExecRequest | CapabilityRequest | NetworkRequest | SignalRequest
-           | PtraceRequest | IpcRequest)
+           | PtraceRequest | IpcRequest | MountRequest)
 
 PERM_ORDER = "rwalkmx"
 

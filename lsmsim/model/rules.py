@@ -187,4 +187,7 @@ class OtherRule:
     source: Source | None = None
 
 
-Rule = FileRule | CapabilityRule | NetworkRule | SignalRule | PtraceRule | IpcRule | OtherRule
+from .mount import MountRule  # noqa: E402 - the mount class lives in its own module
+
+Rule = (FileRule | CapabilityRule | NetworkRule | SignalRule | PtraceRule | IpcRule | MountRule
+        | OtherRule)

@@ -1,6 +1,7 @@
 """The line the host's kernel would log for a denial, in AppArmor's audit format."""
 from __future__ import annotations
 
+from ..model.mount import MountRequest, mount_audit_fields
 from ..model.names import CAPABILITIES, PROTOCOLS
 from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
                               NetworkRequest, PtraceRequest, Request, SignalRequest, sorted_perms)
@@ -55,6 +56,9 @@ def audit_line(access: Request, profile: str, info: str | None = None) -> str:
             values = " ".join(f'{name}="{value}"' for name, value in fields)
             line = head.format(op=f"{kind}_{perm}") + (f' requested_mask="{perm}" '
                                                         f'denied_mask="{perm}" {values}')
+        case MountRequest():
+            op = {"pivot_root": "pivotroot"}.get(access.operation, access.operation)
+            line = head.format(op=op) + " error=-13 " + mount_audit_fields(access)
         case SELinuxRequest():
             return avc_line(access)
         case _:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from ..model.mount import MountRule
 from ..model.policy import Policy, Profile
 from ..model.requests import sorted_perms
 from ..model.rules import (CapabilityRule, FileRule, IpcRule, NetworkRule, OtherRule, PtraceRule,
@@ -30,9 +31,21 @@ def _rule(rule) -> dict:
         case IpcRule():
             out.update(kind=rule.kind, perms=sorted(rule.perms),
                        conditions={field: glob.text for field, glob in rule.conditions})
+        case MountRule():
+            out.update(kind="mount", operation=rule.operation, text=rule.text,
+                       target=rule.target, entries=[_mount_entry(e) for e in rule.entries])
         case OtherRule():
             out.update(kind=rule.kind, text=rule.text)
     return out
+
+
+def _mount_entry(entry) -> dict:
+    def text(glob):
+        return glob.text if glob is not None else None
+    return {"operation": entry.operation, "mountpoint": text(entry.mountpoint),
+            "source": text(entry.source),
+            "fstypes": [g.text for g in entry.fstypes] if entry.fstypes is not None else None,
+            "flags": str(entry.flags)}
 
 
 def _profile(profile: Profile) -> dict:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..model.mount import MountRequest, MountRule
 from ..model.policy import Profile
 from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
                               NetworkRequest, PtraceRequest, Request, SignalRequest)
@@ -90,4 +91,6 @@ def decide(profile: Profile, request: Request) -> Decision:
             return _decide_named(profile, request, PtraceRule, request.perm)
         case IpcRequest():
             return _decide_named(profile, request, IpcRule, request.perm)
+        case MountRequest():
+            return _decide_named(profile, request, MountRule, request.operation)
     raise TypeError(f"no decision procedure for {type(request).__name__}")

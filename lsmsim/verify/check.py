@@ -12,6 +12,7 @@ from .exec_check import check_exec
 from .file_check import check_files
 from .named_check import (check_capabilities, check_ipc, check_network, check_ptrace,
                           check_signal, check_unmodelled)
+from .mount_check import check_mount
 from .prover import DEFAULT_RLIMIT, Prover
 from .result import CheckResult, Denial, Subject, Undecided
 
@@ -19,7 +20,8 @@ ClassCheck = Callable[[CheckContext], Iterator[object]]
 
 # One entry per mediated class; a new rule kind adds its check here.
 CLASS_CHECKS: tuple[ClassCheck, ...] = (check_files, check_exec, check_capabilities, check_network,
-                                         check_signal, check_ptrace, check_ipc, check_unmodelled)
+                                         check_signal, check_ptrace, check_ipc, check_mount,
+                                         check_unmodelled)
 
 
 def select_profile(policy: Policy, name: str | None) -> Profile:
