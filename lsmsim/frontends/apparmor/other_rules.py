@@ -1,8 +1,10 @@
 """The checks apparmor_parser makes on the rule kinds lsmsim keeps as text
-(``all``, ``io_uring``, ``userns``, ``set``)."""
+(``all``, ``io_uring``, ``userns``, ``mqueue``, ``set``)."""
 from __future__ import annotations
 
 import re
+
+from .mqueue import check_mqueue_rule
 
 
 def _words(text: str) -> list[str]:
@@ -38,7 +40,7 @@ def _check_set(text: str) -> None:
         raise ValueError(f"ambiguous rttime unit in {value!r} (ms or min?)")
 
 
-_CHECKS = {"io_uring": _check_io_uring, "userns": _check_userns,
+_CHECKS = {"mqueue": check_mqueue_rule, "io_uring": _check_io_uring, "userns": _check_userns,
            "all": _check_all, "set": _check_set}
 
 
