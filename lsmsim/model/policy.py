@@ -6,6 +6,7 @@ from enum import Enum
 
 from .glob import Glob
 from .mount import OPERATIONS, MountEntry, MountRule
+from .task_classes import IoUringRule, UsernsRule
 from .names import CAPABILITIES, IPC_CLASSES, PTRACE_PERMS, SIGNAL_PERMS, SIGNALS
 from .rules import (CapabilityRule, ExecKind, ExecMode, FileRule, IpcRule, NetworkRule,
                     OtherRule, PtraceRule, Qualifier, Rule, SignalRule)
@@ -70,6 +71,8 @@ def allow_everything(source: Source | None) -> tuple[Rule, ...]:
           for kind, shape in IPC_CLASSES.items()),
         MountRule("mount", "every mount, umount and pivot_root",
                   tuple(MountEntry(op) for op in OPERATIONS), source=source),
+        UsernsRule(source=source),
+        IoUringRule(source=source),
         # The classes not modelled yet are granted too.
         OtherRule("all", "every class not modelled yet", source=source),
     )

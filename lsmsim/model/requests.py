@@ -110,9 +110,10 @@ class IpcRequest:
 
 
 from .mount import MountRequest  # noqa: E402 - the mount class lives in its own module
+from .task_classes import IoUringRequest, UsernsRequest  # noqa: E402
 
 Request = (FileRequest | ExecRequest | CapabilityRequest | NetworkRequest | SignalRequest
-           | PtraceRequest | IpcRequest | MountRequest)
+           | PtraceRequest | IpcRequest | MountRequest | UsernsRequest | IoUringRequest)
 
 PERM_ORDER = "rwalkmx"
 

@@ -188,6 +188,7 @@ class OtherRule:
 
 
 from .mount import MountRule  # noqa: E402 - the mount class lives in its own module
+from .task_classes import IoUringRule, UsernsRule  # noqa: E402
 
 Rule = (FileRule | CapabilityRule | NetworkRule | SignalRule | PtraceRule | IpcRule | MountRule
-        | OtherRule)
+        | UsernsRule | IoUringRule | OtherRule)

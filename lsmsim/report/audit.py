@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..model.mount import MountRequest, mount_audit_fields
+from ..model.task_classes import IoUringRequest, UsernsRequest
 from ..model.names import CAPABILITIES, PROTOCOLS
 from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
                               NetworkRequest, PtraceRequest, Request, SignalRequest, sorted_perms)
@@ -59,6 +60,14 @@ def audit_line(access: Request, profile: str, info: str | None = None) -> str:
         case MountRequest():
             op = {"pivot_root": "pivotroot"}.get(access.operation, access.operation)
             line = head.format(op=op) + " error=-13 " + mount_audit_fields(access)
+        case UsernsRequest(perm=perm):
+            line = head.format(op=f"userns_{perm}") + (f' class="namespace" error=-13 '
+                                                       f'requested="userns_{perm}" '
+                                                       f'denied="userns_{perm}"')
+        case IoUringRequest(perm=perm, label=label):
+            op = "uring_sqpoll" if perm == "sqpoll" else "uring_override"
+            line = head.format(op=op) + (f' class="io_uring" error=-13 requested="{perm}" '
+                                         f'denied="{perm}"' + (f' tcontext="{label}"' if label else ""))
         case SELinuxRequest():
             return avc_line(access)
         case _:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from ..model.mount import MountRule
+from ..model.task_classes import IoUringRule, UsernsRule
 from ..model.policy import Policy, Profile
 from ..model.requests import sorted_perms
 from ..model.rules import (CapabilityRule, FileRule, IpcRule, NetworkRule, OtherRule, PtraceRule,
@@ -34,6 +35,11 @@ def _rule(rule) -> dict:
         case MountRule():
             out.update(kind="mount", operation=rule.operation, text=rule.text,
                        target=rule.target, entries=[_mount_entry(e) for e in rule.entries])
+        case UsernsRule():
+            out.update(kind="userns", perms=sorted(rule.perms))
+        case IoUringRule():
+            out.update(kind="io_uring", perms=sorted(rule.perms),
+                       label=rule.label.text if rule.label else None)
         case OtherRule():
             out.update(kind=rule.kind, text=rule.text)
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model.mount import MountRequest, MountRule
+from ..model.task_classes import IoUringRequest, IoUringRule, UsernsRequest, UsernsRule
 from ..model.policy import Profile
 from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
                               NetworkRequest, PtraceRequest, Request, SignalRequest)
@@ -93,4 +94,8 @@ def decide(profile: Profile, request: Request) -> Decision:
             return _decide_named(profile, request, IpcRule, request.perm)
         case MountRequest():
             return _decide_named(profile, request, MountRule, request.operation)
+        case UsernsRequest():
+            return _decide_named(profile, request, UsernsRule, request.perm)
+        case IoUringRequest():
+            return _decide_named(profile, request, IoUringRule, request.perm)
     raise TypeError(f"no decision procedure for {type(request).__name__}")

@@ -18,8 +18,7 @@ from ...model.source import Source
 from . import syntax as s
 from .modes import parse_mode
 from .ipc import build_ipc_rule
-from .mount import MOUNT_KINDS, build_mount_rule
-from .other_rules import check_other_rule
+from .other_rules import MODELLED_KINDS, build_modelled_rule, check_other_rule
 from .netconds import check_conditions
 from .variables import Variables, escape_glob
 
@@ -183,11 +182,11 @@ class PolicyBuilder:
                     self._no_owner(prefix.merged(node.prefix), node.kind, node.source)
                 case s.AccessDecl():
                     rules.append(self._access(node, prefix.merged(node.prefix), extra))
-                case s.OtherDecl() if node.kind in MOUNT_KINDS:
+                case s.OtherDecl() if node.kind in MODELLED_KINDS:
                     p = prefix.merged(node.prefix)
                     self._no_owner(p, node.kind, node.source)
                     try:
-                        rules.append(build_mount_rule(
+                        rules.append(build_modelled_rule(
                             node.kind, self.variables.expand(node.body, node.source, extra),
                             p.deny, p.audit, node.source))
                     except ValueError as error:

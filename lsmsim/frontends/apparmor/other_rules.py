@@ -1,9 +1,15 @@
 """The checks apparmor_parser makes on the rule kinds lsmsim keeps as text
-(``all``, ``io_uring``, ``userns``, ``mqueue``, ``set``)."""
+(``all``, ``mqueue``, ``set``), and the rules built from the kinds the checker
+models without a grammar rule of their own (``mount`` family, ``userns``, ``io_uring``)."""
 from __future__ import annotations
 
 import re
 
+from ...model.glob import Glob, GlobError
+from ...model.rules import OtherRule
+from ...model.source import Source
+from ...model.task_classes import IO_URING_PERMS, IoUringRule, UsernsRule
+from .mount import MOUNT_KINDS, build_mount_rule
 from .mqueue import check_mqueue_rule
 
 
@@ -49,3 +55,40 @@ def check_other_rule(kind: str, text: str) -> None:
     check = _CHECKS.get(kind)
     if check is not None:
         check(text)
+
+
+def _io_uring_rule(text: str, deny: bool, audit: bool, source: Source | None) -> IoUringRule:
+    _check_io_uring(text)
+    words = _words(re.sub(r"\s*=\s*", "=", text))
+    perms = frozenset(w for w in words if w in IO_URING_PERMS) or frozenset(IO_URING_PERMS)
+    labels = [w.partition("=")[2].strip('"') for w in words if w.startswith("label=")]
+    if len(labels) > 1:
+        raise ValueError("io_uring label given twice")
+    try:
+        label = Glob.parse(labels[0]) if labels else None
+    except GlobError as error:
+        raise ValueError(f"bad io_uring label {labels[0]!r}: {error}") from None
+    return IoUringRule(perms, label, deny, audit, source)
+
+
+def _userns_rule(text: str, deny: bool, audit: bool, source: Source | None) -> UsernsRule:
+    _check_userns(text)
+    return UsernsRule(deny=deny, audit=audit, source=source)
+
+
+MODELLED_KINDS = MOUNT_KINDS | {"userns", "io_uring"}
+
+
+def build_modelled_rule(kind: str, text: str, deny: bool = False, audit: bool = False,
+                        source: Source | None = None) -> object:
+    """The rule ``kind text,`` of a kind in :data:`MODELLED_KINDS` (an
+    :class:`OtherRule` where its meaning is not modelled); ValueError with the
+    parser's reason when apparmor_parser refuses it."""
+    if kind in MOUNT_KINDS:
+        return build_mount_rule(kind, text, deny, audit, source)
+    if kind == "userns":
+        return _userns_rule(text, deny, audit, source)
+    if kind == "io_uring":
+        return _io_uring_rule(text, deny, audit, source)
+    check_other_rule(kind, text)
+    return OtherRule(kind, text, deny, audit, source)
