@@ -52,7 +52,7 @@ def _planted(path: Path) -> set[int]:
 def test_every_shipped_stack_has_its_verdict(checked):
     expected = {"libvirt-lxd": Verdict.CONTAINED, "libvirt-lxd-expands": Verdict.EXPANSIONS,
                 "selinux-svirt": Verdict.CONTAINED, "selinux-svirt-expands": Verdict.EXPANSIONS,
-                "mixed-svirt-apparmor": Verdict.CONTAINED}
+                "mixed-svirt-apparmor": Verdict.CONTAINED, "selinux-nested": Verdict.EXPANSIONS}
     assert {name: result.verdict for name, (_, result) in checked.items()} == expected
     for name, (_, result) in checked.items():
         assert not any(p.result.undecided for p in result.checked), name
@@ -111,6 +111,20 @@ def test_selinux_planted_rules_are_reported(checked):
     reported = {d.rule.line for d in _pair(result, "host", "container").result.denials}
     assert reported and reported <= marked
     assert {n for n in marked if text[n - 1].lstrip().startswith("allow")} <= reported
+
+
+def test_selinux_grandparent_only_denial_through_two_mappings(checked):
+    """The nested application's directory writes pass the container's policy; the host
+    denies them under its own labels, and logs them so."""
+    _, result = checked["selinux-nested"]
+    assert _pair(result, "container", "app").result.verdict is Verdict.CONTAINED
+    denials = _pair(result, "host", "app").result.denials
+    assert sorted(d.access.perm for d in denials) == ["add_name", "write"]
+    for denial in denials:
+        assert denial.denied_by == "system_u:system_r:svirt_t:s0:c1,c2"
+        assert denial.logged == (
+            f"avc:  denied  {{ {denial.access.perm} }} for  scontext=system_u:system_r:svirt_t:"
+            "s0:c1,c2 tcontext=system_u:object_r:svirt_image_t:s0:c1,c2 tclass=dir permissive=0",)
 
 
 def test_mixed_stack_compares_each_lsm_in_its_own_terms(checked):
@@ -205,7 +219,7 @@ except ImportError:  # pragma: no cover
 
 
 if given is not None:
-    @settings(max_examples=40, deadline=None,
+    @settings(max_examples=25, deadline=None,
               suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(st.tuples(profiles("top"), profiles("mid"), profiles("low")),
            st.lists(paths(), min_size=1, max_size=8), st.sampled_from("rwalkm"))

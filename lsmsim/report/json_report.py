@@ -7,12 +7,20 @@ from ..verify.result import CheckResult, Denial
 from .audit import audit_line
 
 
+def denial_audit_lines(denial: Denial) -> tuple[str, ...]:
+    """The lines the denying layer logs: its own view where it has one (a SELinux
+    ancestor in a stack sees other labels), else the access as the child sees it."""
+    return denial.logged or (audit_line(denial.access, denial.denied_by),)
+
+
 def denial_to_json(denial: Denial) -> dict:
+    lines = denial_audit_lines(denial)
     return {
         "rule": denial.rule.to_json() if denial.rule else None,
         "access": denial.access.to_json(),
         "denied_by": denial.denied_by,
-        "audit": audit_line(denial.access, denial.denied_by),
+        "audit": lines[0],
+        "audit_lines": list(lines),
         "child_profile": denial.child_profile,
         "reason": denial.reason,
         "via": [step.to_json() for step in denial.via],

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from ..verify.result import CheckResult
-from .audit import audit_line
+from .json_report import denial_audit_lines
 from .text import describe_access
 
 _RULES = [
@@ -33,7 +33,7 @@ def sarif_results(result: CheckResult, context: str = "") -> list[dict]:
             "ruleId": "LSM001", "level": "error",
             "message": {"text": f"{context}{describe_access(denial.access)} is allowed by "
                                 f"{denial.child_profile} but denied by {denial.denied_by}: "
-                                f"{audit_line(denial.access, denial.denied_by)}"},
+                                f"{' '.join(denial_audit_lines(denial))}"},
             "locations": _location(denial.rule)})
     for item in result.undecided:
         results.append({"ruleId": "LSM002", "level": "warning",

@@ -5,7 +5,7 @@ from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRe
                               NetworkRequest, PtraceRequest, Request, SignalRequest, sorted_perms)
 from ..model.selinux import SELinuxRequest
 from ..verify.result import CheckResult, Verdict
-from .audit import audit_line
+from .json_report import denial_audit_lines
 from .avc import describe_selinux
 
 
@@ -52,7 +52,7 @@ def result_to_text(result: CheckResult) -> str:
         for step in denial.via:
             lines.append(f"    via exec:     {step.path} (child {step.child_mode}, "
                          f"parent {step.parent_mode})")
-        lines.append(f"    audit:        {audit_line(denial.access, denial.denied_by)}")
+        lines.extend(f"    audit:        {line}" for line in denial_audit_lines(denial))
     if result.undecided:
         lines.append("")
         for item in result.undecided:

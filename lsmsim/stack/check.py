@@ -78,7 +78,8 @@ def _parent_view(stack: Stack, layer: Layer, ancestor: Layer):
     return view
 
 
-def _replay(stack: Stack, layer: Layer, ancestor: Layer, denial: Denial) -> tuple[bool, str]:
+def _replay(stack: Stack, layer: Layer, ancestor: Layer,
+            denial: Denial) -> tuple[bool, str, tuple[str, ...]]:
     """Replay a denial through the stack simulator: does ``ancestor`` deny it? An exec
     escape is replayed as the exec followed by a capability the escaped task may use
     and the ancestor's domain after the same exec may not."""
@@ -90,19 +91,21 @@ def _replay(stack: Stack, layer: Layer, ancestor: Layer, denial: Denial) -> tupl
         probes = [CapabilityRequest(name) for name in CAPABILITIES]
     for probe in probes:
         outcome = simulate(stack, probe, layer.name, execs)
-        by_layer = {d.layer: d.status for d in outcome.decisions}
-        if by_layer[ancestor.name] == DENIED and by_layer[layer.name] != DENIED:
-            return True, outcome.request
-    return False, request_to_text(access)
+        by_layer = {d.layer: d for d in outcome.decisions}
+        if by_layer[ancestor.name].status == DENIED and by_layer[layer.name].status != DENIED:
+            return True, outcome.request, by_layer[ancestor.name].audit
+    return False, request_to_text(access), ()
 
 
 def _confirmed(stack: Stack, layer: Layer, ancestor: Layer, result: CheckResult) -> CheckResult:
     """Keep the denials the stack simulator confirms; the others become undecided."""
     denials, undecided = [], list(result.undecided)
     for denial in result.denials:
-        confirmed, replayed = _replay(stack, layer, ancestor, denial)
+        confirmed, replayed, logged = _replay(stack, layer, ancestor, denial)
         if confirmed:
-            denials.append(denial)
+            # A SELinux ancestor logs the access under its own labels.
+            denials.append(replace(denial, logged=logged, denied_by=ancestor.subject)
+                           if ancestor.lsm == "selinux" else denial)
         else:
             undecided.append(Undecided(denial.rule, f"witness {replayed} is not denied by "
                                                     f"layer {ancestor.name} when replayed"))

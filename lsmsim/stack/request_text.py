@@ -180,4 +180,8 @@ def request_to_text(request: Request | SELinuxRequest) -> str:
             return text + (":" + ",".join(f"{name}={'on' if value else 'off'}"
                                           for name, value in request.booleans)
                            if request.booleans else "")
-    raise TypeError(f"no text form for {type(request).__name__}")
+    # Classes without a form of their own above: their JSON fields, for display.
+    fields = {k: v for k, v in request.to_json().items() if k != "class"}
+    return f"{request.access_class}:" + ",".join(
+        f"{k}={'+'.join(map(str, v)) if isinstance(v, (list, tuple)) else v}"
+        for k, v in fields.items())

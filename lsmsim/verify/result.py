@@ -37,6 +37,9 @@ class Denial:
     denied_by: str
     reason: str
     via: tuple[Step, ...] = ()
+    # What the denying layer logs, where it sees the access under other labels (a
+    # SELinux ancestor in a stack); empty means the access as the child sees it.
+    logged: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
