@@ -4,24 +4,43 @@ transition, and the new domain may be entered through it; requested ones
 (``setexec`` + ``transition``); dynamic ones (``setcurrent`` + ``dyntransition``)."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import networkx as nx
 
 from ..model.selinux import SELinuxPolicy, TypeSet
 
 
-def _types(policy: SELinuxPolicy, types: TypeSet) -> list[str]:
-    return [t for t in policy.types if types.contains(policy, t)]
+class _PermIndex:
+    """Which (source, target) type pairs the allow rules grant one permission to,
+    with type sets expanded once; ``conditional`` pairs only under some booleans."""
 
+    def __init__(self, policy: SELinuxPolicy):
+        self.policy = policy
+        self._pairs: dict[tuple[str, str], list[tuple]] = {}
+        self.members = lru_cache(maxsize=None)(self._members)
+        for rule in policy.allow_rules():
+            for tclass, perms in rule.perms:
+                for perm in perms:
+                    self._pairs.setdefault((tclass, perm), []).append(
+                        (self.members(rule.sources), self.members(rule.targets),
+                         rule.targets.self_, rule.condition is not None, rule.source))
 
-def _allows(policy: SELinuxPolicy, stype: str, ttype: str, tclass: str, perm: str) -> bool:
-    return any(perm in rule.perms_for(tclass) and rule.condition is None
-               and rule.matches_types(policy, stype, ttype) for rule in policy.allow_rules())
+    def _members(self, types: TypeSet) -> frozenset[str]:
+        return frozenset(t for t in self.policy.types if types.contains(self.policy, t))
 
+    def rules(self, tclass: str, perm: str):
+        return self._pairs.get((tclass, perm), ())
 
-def _conditionally_allows(policy: SELinuxPolicy, stype: str, ttype: str, tclass: str,
-                          perm: str) -> bool:
-    return any(perm in rule.perms_for(tclass) and rule.matches_types(policy, stype, ttype)
-               for rule in policy.allow_rules())
+    def allows(self, source: str, target: str, tclass: str, perm: str) -> bool | None:
+        """True (always), False (only under some booleans), None (never)."""
+        found = None
+        for sources, targets, self_, conditional, _ in self.rules(tclass, perm):
+            if source in sources and (target in targets or (self_ and target == source)):
+                if not conditional:
+                    return True
+                found = False
+        return found
 
 
 def selinux_transitions(policy: SELinuxPolicy) -> nx.MultiDiGraph:
@@ -29,36 +48,33 @@ def selinux_transitions(policy: SELinuxPolicy) -> nx.MultiDiGraph:
     ``setexec``), ``path`` (the entrypoint type for exec edges) and ``conditional``
     (only under some boolean setting)."""
     graph = nx.MultiDiGraph()
+    index = _PermIndex(policy)
     for rule in policy.type_rules:
         if rule.kind != "type_transition" or "process" not in rule.classes:
             continue
-        for source in _types(policy, rule.sources):
-            for entry in _types(policy, rule.targets):
-                new = policy.canonical_type(rule.result)
-                needs = [(source, new, "process", "transition"),
-                         (new, entry, "file", "entrypoint"), (source, entry, "file", "execute")]
-                if not all(_conditionally_allows(policy, *need) for need in needs):
+        new = policy.canonical_type(rule.result)
+        for source in sorted(index.members(rule.sources)):
+            for entry in sorted(index.members(rule.targets)):
+                needs = [index.allows(source, new, "process", "transition"),
+                         index.allows(new, entry, "file", "entrypoint"),
+                         index.allows(source, entry, "file", "execute")]
+                if None in needs:
                     continue
-                conditional = rule.condition is not None or not all(
-                    _allows(policy, *need) for need in needs)
-                graph.add_edge(source, new, kind="exec", path=entry, conditional=conditional,
+                graph.add_edge(source, new, kind="exec", path=entry,
+                               conditional=rule.condition is not None or not all(needs),
                                rule=str(rule.source or ""))
-    for rule in policy.allow_rules():
-        perms = rule.perms_for("process")
-        for kind in ("dyntransition", "transition"):
-            if kind not in perms:
-                continue
-            # The kernel asks the source for setexec (exec with a requested label) or
-            # setcurrent (a dynamic transition) on itself first.
-            needed = "setexec" if kind == "transition" else "setcurrent"
-            for source in _types(policy, rule.sources):
-                if not _conditionally_allows(policy, source, source, "process", needed):
+    # The kernel asks the source for setexec (exec with a requested label) or
+    # setcurrent (a dynamic transition) on itself first.
+    for kind, needed in (("transition", "setexec"), ("dyntransition", "setcurrent")):
+        for sources, targets, self_, conditional, where in index.rules("process", kind):
+            for source in sorted(sources):
+                ready = index.allows(source, source, "process", needed)
+                if ready is None:
                     continue
-                targets = _types(policy, rule.targets) + ([source] if rule.targets.self_ else [])
-                for target in targets:
+                for target in sorted(targets | ({source} if self_ else set())):
                     if target != source:
                         graph.add_edge(source, target,
                                        kind="setexec" if kind == "transition" else kind,
-                                       path="", conditional=rule.condition is not None,
-                                       rule=str(rule.source or ""))
+                                       path="", conditional=conditional or not ready,
+                                       rule=str(where or ""))
     return graph
