@@ -6,6 +6,7 @@ from enum import Enum
 
 from .glob import Glob
 from .mount import OPERATIONS, MountEntry, MountRule
+from .mqueue import MQUEUE_PERMS, MqueueRule
 from .task_classes import IoUringRule, UsernsRule
 from .names import CAPABILITIES, IPC_CLASSES, PTRACE_PERMS, SIGNAL_PERMS, SIGNALS
 from .rules import (CapabilityRule, ExecKind, ExecMode, FileRule, IpcRule, NetworkRule,
@@ -73,6 +74,7 @@ def allow_everything(source: Source | None) -> tuple[Rule, ...]:
                   tuple(MountEntry(op) for op in OPERATIONS), source=source),
         UsernsRule(source=source),
         IoUringRule(source=source),
+        MqueueRule(frozenset(MQUEUE_PERMS), source=source),
         # The classes not modelled yet are granted too.
         OtherRule("all", "every class not modelled yet", source=source),
     )

@@ -110,10 +110,12 @@ class IpcRequest:
 
 
 from .mount import MountRequest  # noqa: E402 - the mount class lives in its own module
+from .mqueue import MqueueRequest  # noqa: E402
 from .task_classes import IoUringRequest, UsernsRequest  # noqa: E402
 
 Request = (FileRequest | ExecRequest | CapabilityRequest | NetworkRequest | SignalRequest
-           | PtraceRequest | IpcRequest | MountRequest | UsernsRequest | IoUringRequest)
+           | PtraceRequest | IpcRequest | MountRequest | UsernsRequest | IoUringRequest
+           | MqueueRequest)
 
 PERM_ORDER = "rwalkmx"
 

@@ -188,7 +188,8 @@ class OtherRule:
 
 
 from .mount import MountRule  # noqa: E402 - the mount class lives in its own module
+from .mqueue import MqueueRule  # noqa: E402
 from .task_classes import IoUringRule, UsernsRule  # noqa: E402
 
 Rule = (FileRule | CapabilityRule | NetworkRule | SignalRule | PtraceRule | IpcRule | MountRule
-        | UsernsRule | IoUringRule | OtherRule)
+        | UsernsRule | IoUringRule | MqueueRule | OtherRule)

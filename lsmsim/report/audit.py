@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..model.mount import MountRequest, mount_audit_fields
+from ..model.mqueue import MqueueRequest
 from ..model.task_classes import IoUringRequest, UsernsRequest
 from ..model.names import CAPABILITIES, PROTOCOLS
 from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
@@ -68,6 +69,10 @@ def audit_line(access: Request, profile: str, info: str | None = None) -> str:
             op = "uring_sqpoll" if perm == "sqpoll" else "uring_override"
             line = head.format(op=op) + (f' class="io_uring" error=-13 requested="{perm}" '
                                          f'denied="{perm}"' + (f' tcontext="{label}"' if label else ""))
+        case MqueueRequest(perm=perm, queue_type=queue_type, name=name, label=label):
+            line = head.format(op=f"mqueue_{perm}") + (
+                f' class="{queue_type}_mqueue" error=-13 name="{name}" requested="{perm}" '
+                f'denied="{perm}" peer="{label}"')
         case SELinuxRequest():
             return avc_line(access)
         case _:

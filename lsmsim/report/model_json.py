@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from ..model.mount import MountRule
+from ..model.mqueue import MqueueRule
 from ..model.task_classes import IoUringRule, UsernsRule
 from ..model.policy import Policy, Profile
 from ..model.requests import sorted_perms
@@ -35,6 +36,10 @@ def _rule(rule) -> dict:
         case MountRule():
             out.update(kind="mount", operation=rule.operation, text=rule.text,
                        target=rule.target, entries=[_mount_entry(e) for e in rule.entries])
+        case MqueueRule():
+            out.update(kind="mqueue", perms=sorted(rule.perms), type=rule.queue_type,
+                       name=rule.name.text if rule.name else None,
+                       label=rule.label.text if rule.label else None)
         case UsernsRule():
             out.update(kind="userns", perms=sorted(rule.perms))
         case IoUringRule():

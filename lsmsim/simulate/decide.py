@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model.mount import MountRequest, MountRule
+from ..model.mqueue import MqueueRequest, MqueueRule
 from ..model.task_classes import IoUringRequest, IoUringRule, UsernsRequest, UsernsRule
 from ..model.policy import Profile
 from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
@@ -98,4 +99,6 @@ def decide(profile: Profile, request: Request) -> Decision:
             return _decide_named(profile, request, UsernsRule, request.perm)
         case IoUringRequest():
             return _decide_named(profile, request, IoUringRule, request.perm)
+        case MqueueRequest():
+            return _decide_named(profile, request, MqueueRule, request.perm)
     raise TypeError(f"no decision procedure for {type(request).__name__}")

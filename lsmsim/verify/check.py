@@ -13,6 +13,7 @@ from .file_check import check_files
 from .named_check import (check_capabilities, check_ipc, check_network, check_ptrace,
                           check_signal, check_unmodelled)
 from .mount_check import check_mount
+from .mqueue_check import check_mqueue
 from .task_check import check_io_uring, check_userns
 from .prover import DEFAULT_RLIMIT, Prover
 from .result import CheckResult, Denial, Subject, Undecided
@@ -22,7 +23,7 @@ ClassCheck = Callable[[CheckContext], Iterator[object]]
 # One entry per mediated class; a new rule kind adds its check here.
 CLASS_CHECKS: tuple[ClassCheck, ...] = (check_files, check_exec, check_capabilities, check_network,
                                          check_signal, check_ptrace, check_ipc, check_mount,
-                                         check_userns, check_io_uring,
+                                         check_userns, check_io_uring, check_mqueue,
                                          check_unmodelled)
 
 

@@ -1,6 +1,6 @@
 """The checks apparmor_parser makes on the rule kinds lsmsim keeps as text
-(``all``, ``mqueue``, ``set``), and the rules built from the kinds the checker
-models without a grammar rule of their own (``mount`` family, ``userns``, ``io_uring``)."""
+(``all``, ``set``), and the rules built from the kinds the checker models without
+a grammar rule of their own (``mount`` family, ``userns``, ``io_uring``, ``mqueue``)."""
 from __future__ import annotations
 
 import re
@@ -10,7 +10,7 @@ from ...model.rules import OtherRule
 from ...model.source import Source
 from ...model.task_classes import IO_URING_PERMS, IoUringRule, UsernsRule
 from .mount import MOUNT_KINDS, build_mount_rule
-from .mqueue import check_mqueue_rule
+from .mqueue import build_mqueue_rule, check_mqueue_rule
 
 
 def _words(text: str) -> list[str]:
@@ -76,7 +76,7 @@ def _userns_rule(text: str, deny: bool, audit: bool, source: Source | None) -> U
     return UsernsRule(deny=deny, audit=audit, source=source)
 
 
-MODELLED_KINDS = MOUNT_KINDS | {"userns", "io_uring"}
+MODELLED_KINDS = MOUNT_KINDS | {"userns", "io_uring", "mqueue"}
 
 
 def build_modelled_rule(kind: str, text: str, deny: bool = False, audit: bool = False,
@@ -90,5 +90,7 @@ def build_modelled_rule(kind: str, text: str, deny: bool = False, audit: bool = 
         return _userns_rule(text, deny, audit, source)
     if kind == "io_uring":
         return _io_uring_rule(text, deny, audit, source)
+    if kind == "mqueue":
+        return build_mqueue_rule(text, deny, audit, source)
     check_other_rule(kind, text)
     return OtherRule(kind, text, deny, audit, source)
