@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .errors import PolicyError, Position, UsageError
 from .frontends.apparmor import load_apparmor
-from .frontends.selinux import load_selinux
+from .frontends.selinux import load_cil, load_selinux
 from .model.policy import Policy, Profile
 from .model.selinux import SELinuxPolicy
 from .model.requests import Request
@@ -21,7 +21,10 @@ _SELINUX_WORDS = ("type ", "class ", "sid ", "attribute ", "typeattribute ", "co
 
 
 def detect_lsm(path: str | Path) -> str:
-    """``apparmor``, ``selinux`` or ``cil``, judged from the file's content."""
+    """``apparmor``, ``selinux`` or ``cil``, judged from the file's content (a
+    directory of ``.cil`` files is one CIL policy)."""
+    if Path(path).is_dir() and any(Path(path).glob("*.cil")):
+        return "cil"
     try:
         text = Path(path).read_text(encoding="utf-8", errors="replace")
     except OSError as error:
@@ -45,6 +48,8 @@ def load(path: str | Path, include: list[str | Path] | tuple = (),
         return load_apparmor(path, include)
     if lsm == "selinux":
         return load_selinux(path)
+    if lsm == "cil":
+        return load_cil(path)
     raise PolicyError(f"{lsm} policies are not supported by this version of lsmsim",
                       Position(str(path), 1, 1))
 

@@ -92,3 +92,33 @@ def audit2why():
 
 def setools():
     return _import("setools")
+
+
+def secilc(sources: list[Path], out: Path) -> Path:
+    """Compile CIL files with secilc (the test fails with secilc's message if it refuses)."""
+    if shutil.which("secilc") is None:
+        pytest.skip("secilc is not installed (Debian package secilc)")
+    proc = subprocess.run(["secilc", "-o", str(out), "-f", "/dev/null", *map(str, sources)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out
+
+
+def te_permissions(st, compiled, policy, stype: str, ttype: str, tclass: str,
+                   booleans: dict[str, bool]) -> set[str]:
+    """What setools' TERuleQuery finds allowed for one (source, target, class), with
+    the active branch of each conditional rule under ``booleans``."""
+    out: set[str] = set()
+    for rule in st.TERuleQuery(compiled, ruletype=["allow"], source=stype, target=ttype,
+                               tclass=[tclass]).results():
+        try:
+            cond = rule.conditional
+        except Exception:  # noqa: BLE001 - unconditional rules raise here
+            cond = None
+        if cond is not None and cond.evaluate(**booleans) != rule.conditional_block:
+            continue
+        sources = {str(t) for t in rule.source.expand()}
+        targets = {str(t) for t in rule.target.expand()}
+        if stype in sources and ttype in targets:
+            out |= set(rule.perms)
+    return out

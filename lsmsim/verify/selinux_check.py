@@ -16,6 +16,7 @@ itself is one layer: its booleans are shared. ``--bool`` fixes a name on both si
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Mapping
 
 import z3
@@ -46,14 +47,17 @@ class SELinuxContainmentCheck:
         self.separate_layers = not same_layer(child, parent)
         self.request = SymRequest.fresh(self.universe, separate_layers=self.separate_layers)
         self.child_enc = PolicyEncoder(child, self.universe)
-        self.parent_enc = PolicyEncoder(parent, self.universe,
-                                        parent_layer=self.separate_layers)
+        # One policy on both sides of one layer: one encoder, so every formula is
+        # built once.
+        self.parent_enc = self.child_enc if child is parent and not self.separate_layers \
+            else PolicyEncoder(parent, self.universe, parent_layer=self.separate_layers)
         self.booleans = dict(booleans or {})
         unknown = sorted(set(self.booleans) - set(self.universe.booleans))
         if unknown:
             raise UsageError(f"no boolean named {', '.join(unknown)} in either policy; "
                              f"booleans: {', '.join(self.universe.booleans) or '(none)'}")
         self._child_allows: dict[tuple[str, str], z3.BoolRef] = {}
+        self._preferred: dict[bool, tuple] = {}
         self._parent_decides: dict[tuple[str, str], z3.BoolRef] = {}
 
     # --- formulas shared by the queries ---
@@ -65,6 +69,15 @@ class SELinuxContainmentCheck:
         return req.in_universe() + self.child_enc.well_formed(req) + fixed
 
     def _prefer(self, tclass: str) -> tuple[tuple[z3.BoolRef, ...], ...]:
+        object_ = tclass != "process"
+        found = self._preferred.get(object_)
+        if found is None:
+            found = self._preferred[object_] = self._preferences(tclass)
+        return found
+
+    def _preferences(self, tclass: str) -> tuple[tuple[z3.BoolRef, ...], ...]:
+        """Witnesses read best when both contexts are ones the child can hold and
+        levels are single: tried in turn on a sat answer, never needed for a proof."""
         req, enc = self.request, self.child_enc
         source = enc.valid_context(req.source, object_=False)
         target = enc.valid_context(req.target, object_=tclass != "process")
@@ -98,10 +111,9 @@ class SELinuxContainmentCheck:
     def _class_permission(self, tclass: str, perm: str, rules, base):
         """Every rule granting ``tclass perm``: one query while none expands."""
         req = self.request
-        remaining = list(rules)
+        remaining = rules  # the encoder's own tuple: its formula is already built
         while remaining:
-            fires = z3.Or([self.child_enc.rule(r, req, req.source.type, req.target.type)
-                           for r in remaining])
+            fires = self.child_enc.rules_fire(remaining, req)
             outcome = self.prover.solve(*base, fires, self._child_allowed(tclass, perm),
                                         z3.Not(self._parent_decision(tclass, perm)),
                                         prefer=self._prefer(tclass))
@@ -112,7 +124,7 @@ class SELinuxContainmentCheck:
                     yield Undecided(rule.source, f"{tclass} {perm}: solver gave up "
                                                  f"({outcome.reason})")
                 return
-            witness = self.request.concrete(outcome.model, tclass, perm)
+            witness = self._witness(outcome.model, tclass, perm)
             firing = [r for r in remaining if self._fires(r, witness)]
             if not firing:  # cannot happen while the simulator and encoder agree
                 yield Undecided(remaining[0].source, f"witness {witness.to_json()} fires no "
@@ -121,7 +133,7 @@ class SELinuxContainmentCheck:
             for rule in firing:
                 yield self._confirmed(rule.source, witness, "")
             fired = {id(r) for r in firing}
-            remaining = [r for r in remaining if id(r) not in fired]
+            remaining = tuple(r for r in remaining if id(r) not in fired)
 
     def _fires(self, rule, witness: SELinuxRequest) -> bool:
         child = self.child
@@ -140,8 +152,16 @@ class SELinuxContainmentCheck:
         if outcome.status == "unknown":
             yield Undecided(source, f"{tclass} {perm}: solver gave up ({outcome.reason})")
             return
-        witness = self.request.concrete(outcome.model, tclass, perm)
+        witness = self._witness(outcome.model, tclass, perm)
         yield self._confirmed(source, witness, reason)
+
+    def _witness(self, model, tclass: str, perm: str) -> SELinuxRequest:
+        """The model's request, each layer's booleans limited to its own policy's."""
+        witness = self.request.concrete(model, tclass, perm)
+        child = tuple((n, v) for n, v in witness.booleans if n in self.child.booleans)
+        parent = None if witness.parent_booleans is None else tuple(
+            (n, v) for n, v in witness.parent_booleans if n in self.parent.booleans)
+        return replace(witness, booleans=child, parent_booleans=parent)
 
     def _confirmed(self, source, witness: SELinuxRequest, reason: str):
         child = decide(self.child, witness)

@@ -40,6 +40,22 @@ class Universe:
         self.width = max(1, len(self.categories))
 
 
+def _one_of(x: z3.ArithRef, ids: tuple[int, ...]) -> z3.BoolRef:
+    """``x`` is one of the sorted ``ids``: runs of consecutive ids as ranges."""
+    if not ids:
+        return z3.BoolVal(False)
+    parts, start = [], 0
+    for end in range(1, len(ids) + 1):
+        if end == len(ids) or ids[end] != ids[end - 1] + 1:
+            low, high = ids[start], ids[end - 1]
+            if high - low >= 2:
+                parts.append(z3.And(x >= low, x <= high))
+            else:
+                parts += [x == i for i in range(low, high + 1)]
+            start = end
+    return parts[0] if len(parts) == 1 else z3.Or(parts)
+
+
 def _union(groups) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for group in groups for name in group))
 
@@ -172,6 +188,9 @@ class PolicyEncoder:
         self._members: dict[tuple[int, str], z3.BoolRef] = {}
         self._rules: dict[tuple, z3.BoolRef] = {}
         self._conditions: dict[tuple, z3.BoolRef] = {}
+        self._fires: dict[tuple, tuple] = {}
+        self._is_type: dict[tuple, z3.BoolRef] = {}
+        self._cexprs: dict[tuple, z3.BoolRef] = {}
 
     @cached_property
     def granting(self) -> dict[tuple[str, str], tuple[AVRule, ...]]:
@@ -195,8 +214,13 @@ class PolicyEncoder:
         return out
 
     def is_type(self, x: z3.ArithRef, names) -> z3.BoolRef:
-        ids = sorted({i for n in names for i in self._ids_of.get(n, ())})
-        return z3.Or([x == i for i in ids]) if ids else z3.BoolVal(False)
+        """``x`` is one of the types ``names`` (as ids of the universe)."""
+        ids = tuple(sorted({i for n in names for i in self._ids_of.get(n, ())}))
+        key = (x.get_id(), ids)
+        found = self._is_type.get(key)
+        if found is None:
+            found = self._is_type[key] = _one_of(x, ids)
+        return found
 
     def member(self, x: z3.ArithRef, name: str) -> z3.BoolRef:
         """``x`` is the type ``name`` or a member of the attribute ``name``."""
@@ -231,7 +255,12 @@ class PolicyEncoder:
 
     def rule(self, rule: AVRule, req: SymRequest, stype, ttype) -> z3.BoolRef:
         """The rule's source and target sets (and its condition) hold."""
-        key = (id(rule), stype.get_id(), ttype.get_id(), id(req))
+        # The request's own types are by far the most common: keyed without asking
+        # Z3 for the terms' ids.
+        if stype is req.source.type and ttype is req.target.type:
+            key = (id(rule), id(req))
+        else:
+            key = (id(rule), stype.get_id(), ttype.get_id(), id(req))
         found = self._rules.get(key)
         if found is None:
             found = self._rules[key] = self._rule(rule, req, stype, ttype)
@@ -248,8 +277,23 @@ class PolicyEncoder:
         return z3.And(parts)
 
     def av(self, tclass: str, perm: str, req: SymRequest, stype, ttype) -> z3.BoolRef:
-        return z3.Or([self.rule(r, req, stype, ttype)
-                      for r in self.granting.get((tclass, perm), ())])
+        """Some allow rule grants ``tclass perm`` to (``stype``, ``ttype``)."""
+        return self.rules_fire(self.granting.get((tclass, perm), ()), req, stype, ttype)
+
+    def rules_fire(self, rules, req: SymRequest, stype=None, ttype=None) -> z3.BoolRef:
+        """One of ``rules`` holds (the same rule tuple gives the same formula)."""
+        stype = req.source.type if stype is None else stype
+        ttype = req.target.type if ttype is None else ttype
+        plain = stype is req.source.type and ttype is req.target.type
+        key = (id(rules), id(req)) if plain else None
+        found = self._fires.get(key) if plain else None
+        if found is None:
+            found = z3.Or([self.rule(r, req, stype, ttype) for r in rules])
+            if plain:
+                self._fires[key] = (found, rules)
+                return found
+            return found
+        return found[0]
 
     def allowed(self, tclass: str, perm: str, req: SymRequest, stype=None, ttype=None,
                 source_name: str | None = None, depth: int = 0) -> z3.BoolRef:
@@ -296,6 +340,14 @@ class PolicyEncoder:
 
     # --- constraints ---
     def cexpr(self, expr: CExpr, req: SymRequest, stype, ttype) -> z3.BoolRef:
+        """A constraint expression (cached: a constraint covers many permissions)."""
+        key = (id(expr), id(req), stype.get_id(), ttype.get_id())
+        found = self._cexprs.get(key)
+        if found is None:
+            found = self._cexprs[key] = self._cexpr(expr, req, stype, ttype)
+        return found
+
+    def _cexpr(self, expr: CExpr, req: SymRequest, stype, ttype) -> z3.BoolRef:
         match expr.op:
             case "and":
                 return z3.And([self.cexpr(a, req, stype, ttype) for a in expr.args])

@@ -92,6 +92,9 @@ def assemble(file: str, files: tuple[str, ...], decls: Declarations, facts,
 
     mls = any(by_kind.get("mls", ()))
     users = _users(symbols, by_kind, roles_of, mls)
+    order = {s: i for i, s in enumerate(decls.orders["sensitivities"])}
+    for user, role, type_name, rng, node in by_kind.get("context", ()):
+        _check_context(users[user], role, type_name, rng, role_types, order, mls, node)
     constraints, kept = [], list(by_kind.get("kept", ()))
     for constraint in by_kind.get("constraint", ()):
         if constraint.mls and not mls:
@@ -136,6 +139,18 @@ def _users(symbols, by_kind, roles_of, mls: bool) -> dict[str, User]:
         out[name] = User(name, frozenset(roles[name]), levels.get(name) if mls else None,
                          ranges.get(name) if mls else None)
     return out
+
+
+def _check_context(user: User, role: str, type_name: str, rng, role_types, order, mls: bool,
+                   node) -> None:
+    """A labelling context must be one the policy can hold, as secilc verifies."""
+    if role not in user.roles:
+        raise err(f"role {role} is not authorised for user {user.name}", node)
+    if type_name not in role_types.get(role, ()):
+        raise err(f"type {type_name} is not authorised for role {role}", node)
+    if mls and user.range is not None and not (
+            rng.low.dominates(user.range.low, order) and user.range.high.dominates(rng.high, order)):
+        raise err(f"range {rng.format()} is not within the range of user {user.name}", node)
 
 
 def _expand(expr: CExpr, types_of, roles_of) -> CExpr:

@@ -292,15 +292,18 @@ class StatementReader:
     def _labelling(self, leaf: Leaf):
         node = leaf.node
         args = node.items[1:]
+        out = []
         for index in _LABELLING[node.head]:
             if not -len(args) <= index < len(args):
                 raise err(f"{node.head}: a context is missing", node)
-            self._context(args[index], leaf, node)
-        return [("kept", KeptStatement(node.head, self.source(node)))]
+            context = self._context(args[index], leaf, node)
+            if context is not None:
+                out.append(context)
+        return out + [("kept", KeptStatement(node.head, self.source(node)))]
 
     def _context(self, item, leaf: Leaf, node: SList) -> None:
         if type(item) is SList and not item.items:
-            return  # filecon's empty context: "do not label"
+            return None  # filecon's empty context: "do not label"
         found = self.symbols.lookup("contexts", item, leaf.scope) if type(item) is str else None
         if type(found) is Anonymous:
             item, scope = found.item, found.scope
@@ -314,10 +317,10 @@ class StatementReader:
                 raise Unresolved(f"unknown context {item}", node.position)
             raise err("a context is written (user role type levelrange)", node)
         user, role, type_, rng = item.items
-        self.symbols.name("users", user, leaf.scope, node, "user")
-        self.symbols.name("roles", role, leaf.scope, node, "role")
-        self.type_name(type_, leaf, node, attributes=False)
-        self.values.level_range(rng, leaf.scope, node)
+        return ("context", (self.symbols.name("users", user, leaf.scope, node, "user"),
+                            self.symbols.name("roles", role, leaf.scope, node, "role"),
+                            self.type_name(type_, leaf, node, attributes=False),
+                            self.values.level_range(rng, leaf.scope, node), node))
 
     def _setting(self, leaf: Leaf):
         node = leaf.node
@@ -336,9 +339,6 @@ class StatementReader:
             self.values.class_name(args[2], leaf.scope, node)
             self.values.level_range(args[3], leaf.scope, node)
         return [("kept", KeptStatement(node.head, self.source(node)))]
-
-    def _policycap_noop(self, leaf: Leaf):
-        return []
 
 
 _HANDLERS = {
