@@ -363,5 +363,8 @@ def test_request_text_round_trips():
                  "capability:sys_admin", "network:inet6:dgram", "signal:send:kill:libvirtd",
                  "ptrace:trace:unconfined", "dbus:send:bus=system,path=/org/a",
                  "selinux:system_u:system_r:svirt_t:s0:c1,c2:system_u:object_r:"
-                 "svirt_image_t:s0:c1,c2:file:read", "selinux:u:r:t:u:object_r:t:file:read:b=on,c=off"]:
+                 "svirt_image_t:s0:c1,c2:file:read", "selinux:u:r:t:u:object_r:t:file:read:b=on,c=off",
+                 "mount:/mnt/:source=/dev/sda1,fstype=ext4,flags=MS_RDONLY+MS_NOSUID",
+                 "umount:/mnt/", "pivot_root:/new/:/new/old/", "mqueue:open:posix:/q",
+                 "userns:create", "io_uring:override_creds:peer"]:
         assert request_to_text(parse_request(text)) == text

@@ -4,6 +4,8 @@
 ``exec:/usr/bin/mount``, ``capability:sys_admin``, ``network:inet:stream``,
 ``signal:send:kill:unconfined``, ``ptrace:trace:libvirtd``,
 ``dbus:send:bus=system,path=/org/x``, ``unix:connect:addr=@foo``,
+``mount:/mnt:source=/dev/sda1,fstype=ext4,flags=MS_RDONLY+MS_NOSUID``, ``umount:/mnt``,
+``pivot_root:NEW:OLD``, ``mqueue:open:posix:/q``, ``userns:create``, ``io_uring:sqpoll``,
 ``selinux:SCON:TCON:CLASS:PERM[:BOOL=on|off,...]`` (contexts are
 ``user:role:type[:level]``; the booleans set the task's layer's own).
 :func:`request_to_text` writes any request back in this form.
@@ -14,12 +16,15 @@ import re
 from pathlib import Path
 
 from ..errors import PolicyError, Position, UsageError
+from ..model.mount import FLAG_BITS, MOUNT, PIVOT_ROOT, UMOUNT, MountRequest
+from ..model.mqueue import MQUEUE_PERMS, MQUEUE_TYPES, MqueueRequest
 from ..model.names import (CAPABILITIES, IPC_CLASSES, NETWORK_FAMILIES, PTRACE_PERMS,
                            SIGNAL_PERMS, SIGNALS, SOCKET_TYPES)
 from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
                               NetworkRequest, PtraceRequest, Request, SignalRequest, sorted_perms)
 from ..model.rules import FILE_PERMS
 from ..model.selinux import SELinuxRequest, parse_context
+from ..model.task_classes import IoUringRequest, UsernsRequest
 
 _LEVEL_PART = re.compile(r"^(s\d+|c\d+)")
 
@@ -118,8 +123,68 @@ def _selinux(fields: list[str]) -> SELinuxRequest:
     return SELinuxRequest(parse_context(scon), parse_context(tcon), tclass, perm, booleans)
 
 
+def _fields(text: str, known: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in filter(None, text.split(",")):
+        name, eq, value = item.partition("=")
+        if not eq or name not in known:
+            raise ValueError(f"{item!r}: fields are {', '.join(known)}")
+        out[name] = value
+    return out
+
+
+def _mount(fields: list[str]) -> MountRequest:
+    if not fields or not fields[0].startswith("/"):
+        raise ValueError("expected mount:MOUNTPOINT[:source=S,fstype=T,flags=F+F...]")
+    given = _fields(":".join(fields[1:]), ("source", "fstype", "flags"))
+    try:
+        flags = frozenset(FLAG_BITS["MS_" + f.upper().removeprefix("MS_")]
+                          for f in filter(None, given.get("flags", "").split("+")))
+    except KeyError as error:
+        raise ValueError(f"unknown mount flag {error.args[0]!r}; flags: "
+                         f"{', '.join(sorted(FLAG_BITS))}") from None
+    return MountRequest(MOUNT, fields[0], given.get("source", ""), given.get("fstype", ""),
+                        flags)
+
+
+def _umount(fields: list[str]) -> MountRequest:
+    if len(fields) != 1 or not fields[0].startswith("/"):
+        raise ValueError("expected umount:MOUNTPOINT")
+    return MountRequest(UMOUNT, fields[0])
+
+
+def _pivot_root(fields: list[str]) -> MountRequest:
+    if len(fields) != 2:
+        raise ValueError("expected pivot_root:NEW_ROOT:OLD_ROOT")
+    return MountRequest(PIVOT_ROOT, fields[0], fields[1])
+
+
+def _mqueue(fields: list[str]) -> MqueueRequest:
+    if len(fields) not in (3, 4):
+        raise ValueError("expected mqueue:PERM:posix|sysv:NAME[:LABEL]")
+    return MqueueRequest(_one_of(fields[0], MQUEUE_PERMS, "mqueue permission"),
+                         _one_of(fields[1], MQUEUE_TYPES, "mqueue type"), fields[2],
+                         fields[3] if len(fields) == 4 else "")
+
+
+def _userns(fields: list[str]) -> UsernsRequest:
+    if fields not in ([], ["create"]):
+        raise ValueError("expected userns[:create]")
+    return UsernsRequest()
+
+
+def _io_uring(fields: list[str]) -> IoUringRequest:
+    if fields[:1] == ["sqpoll"] and len(fields) == 1:
+        return IoUringRequest("sqpoll")
+    if fields[:1] == ["override_creds"] and len(fields) >= 2:
+        return IoUringRequest("override_creds", ":".join(fields[1:]))
+    raise ValueError("expected io_uring:sqpoll or io_uring:override_creds:LABEL")
+
+
 _PARSERS = {"file": _file, "exec": _exec, "capability": _capability, "network": _network,
-            "signal": _signal, "ptrace": _ptrace, "selinux": _selinux,
+            "signal": _signal, "ptrace": _ptrace, "selinux": _selinux, "mount": _mount,
+            "umount": _umount, "pivot_root": _pivot_root, "mqueue": _mqueue,
+            "userns": _userns, "io_uring": _io_uring,
             **{kind: (lambda fields, kind=kind: _ipc(kind, fields)) for kind in IPC_CLASSES}}
 
 
@@ -175,6 +240,22 @@ def request_to_text(request: Request | SELinuxRequest) -> str:
             return f"ptrace:{perm}:{peer}"
         case IpcRequest(kind=kind, perm=perm, fields=fields):
             return f"{kind}:{perm}:" + ",".join(f"{k}={v}" for k, v in fields if v)
+        case MountRequest(operation=operation, mountpoint=point, source=source, fstype=fstype):
+            if operation == UMOUNT:
+                return f"umount:{point}"
+            if operation == PIVOT_ROOT:
+                return f"pivot_root:{point}:{source}"
+            given = [("source", source), ("fstype", fstype),
+                     ("flags", "+".join(request.flag_names()))]
+            return f"mount:{point}" + "".join(
+                f"{',' if i else ':'}{k}={v}" for i, (k, v) in
+                enumerate((k, v) for k, v in given if v))
+        case MqueueRequest(perm=perm, queue_type=kind, name=name, label=label):
+            return f"mqueue:{perm}:{kind}:{name}" + (f":{label}" if label else "")
+        case UsernsRequest():
+            return "userns:create"
+        case IoUringRequest(perm=perm, label=label):
+            return f"io_uring:{perm}" + (f":{label}" if label else "")
         case SELinuxRequest():
             text = f"selinux:{request.scontext}:{request.tcontext}:{request.tclass}:{request.perm}"
             return text + (":" + ",".join(f"{name}={'on' if value else 'off'}"
