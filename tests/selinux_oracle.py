@@ -94,11 +94,12 @@ def setools():
     return _import("setools")
 
 
-def secilc(sources: list[Path], out: Path) -> Path:
+def secilc(sources: list[Path], out: Path, *options: str) -> Path:
     """Compile CIL files with secilc (the test fails with secilc's message if it refuses)."""
     if shutil.which("secilc") is None:
         pytest.skip("secilc is not installed (Debian package secilc)")
-    proc = subprocess.run(["secilc", "-o", str(out), "-f", "/dev/null", *map(str, sources)],
+    proc = subprocess.run(["secilc", *options, "-o", str(out), "-f", "/dev/null",
+                           *map(str, sources)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return out
