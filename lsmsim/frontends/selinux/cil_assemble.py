@@ -149,7 +149,8 @@ def _check_context(user: User, role: str, type_name: str, rng, role_types, order
     if type_name not in role_types.get(role, ()):
         raise err(f"type {type_name} is not authorised for role {role}", node)
     if mls and user.range is not None and not (
-            rng.low.dominates(user.range.low, order) and user.range.high.dominates(rng.high, order)):
+            rng.low.dominates(user.range.low, order)
+            and user.range.high.dominates(rng.high, order)):
         raise err(f"range {rng.format()} is not within the range of user {user.name}", node)
 
 
