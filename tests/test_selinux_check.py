@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lsmsim
-from lsmsim.frontends.selinux import load_selinux
+from lsmsim.frontends.selinux import load_cil, load_selinux
 from lsmsim.model.selinux import Context, Level, Range, SELinuxRequest
 from lsmsim.simulate.selinux import decide
 from lsmsim.verify.selinux_encode import PolicyEncoder, SymRequest, Universe
@@ -134,8 +134,11 @@ def _oracle(tmp_path: Path) -> Path:
 @functools.lru_cache(maxsize=1)
 def _all():
     tmp = Path(tempfile.mkdtemp())
+    cil = tmp / "oracle.cil"
+    cil.write_text((HERE / "oracle.cil").read_text().replace("BOOLVALUE", "false")
+                   .replace("TUNVALUE", "true"))
     return [load_selinux(_oracle(tmp)), load_selinux(PARENT),
-            load_selinux(SELINUX / "container-expands.conf")]
+            load_selinux(SELINUX / "container-expands.conf"), load_cil(cil)]
 
 
 @st.composite
@@ -157,7 +160,8 @@ def requests(draw, policy):
     return SELinuxRequest(context(False), context(tclass != "process"), tclass, perm, booleans)
 
 
-@pytest.mark.parametrize("index", [0, 1, 2], ids=["oracle", "svirt-parent", "container-expands"])
+@pytest.mark.parametrize("index", [0, 1, 2, 3],
+                         ids=["oracle", "svirt-parent", "container-expands", "oracle-cil"])
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_encoder_agrees_with_simulator(index, data):
@@ -172,3 +176,70 @@ def test_encoder_agrees_with_simulator(index, data):
     solver.add(*sym.substitute(request))
     solver.add(formula)
     assert (solver.check() == z3.sat) == decide(policy, request).allowed, request.to_json()
+
+
+# --- booleans of separate layers --------------------------------------------------------
+
+_GATED_CHILD = """(mls true)
+(class file (read))
+(classorder (file))
+(sid kernel)
+(sidorder (kernel))
+(sensitivity s0)
+(sensitivityorder (s0))
+(category c0)
+(categoryorder (c0))
+(sensitivitycategory s0 (c0))
+(role object_r)
+(role r)
+(user u)
+(userrole u r)
+(userrole u object_r)
+(userlevel u (s0))
+(userrange u ((s0) (s0 (c0))))
+(type d)
+(type f)
+(roletype r d)
+(roletype object_r f)
+(sidcontext kernel (u r d ((s0) (s0))))
+(boolean share false)
+(booleanif share (true (allow d f (file (read)))))
+"""
+
+
+def test_a_boolean_of_the_same_name_is_another_layers_own(tmp_path):
+    """Child and parent both gate the rule on ``share``: as separate layers the parent
+    may have it off while the child has it on, and the witness names both values.
+    Against itself (one layer) the same policy is contained."""
+    child_path, parent_path = tmp_path / "child.cil", tmp_path / "parent.cil"
+    child_path.write_text(_GATED_CHILD)
+    parent_path.write_text(_GATED_CHILD)
+    child, parent = load_cil(child_path), load_cil(parent_path)
+    result = lsmsim.check(child, parent)
+    assert result.verdict.value == "expansions"
+    (denial,) = result.denials
+    assert dict(denial.access.booleans) == {"share": True}
+    assert dict(denial.access.parent_booleans) == {"share": False}
+    assert denial.access.to_json()["parent_booleans"] == {"share": False}
+    assert lsmsim.check(child, child).verdict.value == "contained"
+    assert lsmsim.check(child, lsmsim.load(child_path)).verdict.value == "contained"
+    fixed = lsmsim.check(child, parent, booleans={"share": True})
+    assert fixed.verdict.value == "contained"
+
+
+def test_parent_layer_encoder_reads_the_parent_booleans():
+    """With separate layers, the Z3 decision of the parent depends on its own
+    variables only, and agrees with the simulator given the parent's values."""
+    policy = _all()[0]
+    universe = Universe(policy)
+    sym = SymRequest.fresh(universe, separate_layers=True)
+    encoder = PolicyEncoder(policy, universe, parent_layer=True)
+    scon = Context("bob_u", "user_r", "c_t", Range(Level("s0"), Level("s0")))
+    tcon = Context("alice_u", "object_r", "f_t", Range(Level("s0"), Level("s0")))
+    for child_flag, parent_flag in ((True, False), (False, True)):
+        request = SELinuxRequest(scon, tcon, "file", "read", (("flag", child_flag),),
+                                 (("flag", parent_flag),))
+        solver = z3.Solver()
+        solver.add(*sym.substitute(request), encoder.decision("file", "read", sym))
+        expected = decide(policy, request.for_parent()).allowed
+        assert (solver.check() == z3.sat) == expected == parent_flag
