@@ -264,6 +264,7 @@ class SELinuxPolicy:
     permissive: frozenset[str] = frozenset()
     roles: Mapping[str, frozenset[str]] = field(default_factory=dict)
     role_allows: frozenset[tuple[str, str]] = frozenset()
+    role_dominance: Mapping[str, frozenset[str]] = field(default_factory=dict)
     users: Mapping[str, User] = field(default_factory=dict)
     sensitivities: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
@@ -282,6 +283,23 @@ class SELinuxPolicy:
         if members is not None:
             return type_name in members
         return name == type_name
+
+    def role_dominates(self, a: str, b: str) -> bool:
+        """``a dom b`` between roles: the same role, or ``b`` nested under ``a`` in a
+        role dominance tree (policy.conf's deprecated ``dominance { role ... }``)."""
+        return a == b or b in self.role_dominance.get(a, ())
+
+    def roles_satisfying(self, op: str, names) -> frozenset[str]:
+        """The roles ``r`` for which ``r OP n`` holds for some ``n`` of ``names``
+        (``op`` is ``dom``, ``domby`` or ``incomp``)."""
+        roles = set(self.roles) | set(names)
+        if op == "dom":
+            return frozenset(r for r in roles if any(self.role_dominates(r, n) for n in names))
+        if op == "domby":
+            return frozenset(r for r in roles if any(self.role_dominates(n, r) for n in names))
+        return frozenset(r for r in roles if any(not self.role_dominates(r, n)
+                                                 and not self.role_dominates(n, r)
+                                                 for n in names))
 
     def canonical_type(self, name: str) -> str:
         """The type an alias stands for (other names unchanged)."""

@@ -124,12 +124,18 @@ def evaluate(policy: SELinuxPolicy, expr: CExpr, scon: Context, tcon: Context) -
         return compare_levels(op, a, b, order)
     a = field(left, side[left[1]])
     if expr.op == "names":
+        if left[0] == "r" and op in ("dom", "domby", "incomp"):
+            return a in policy.roles_satisfying(op, right)
         found = a in right
-        return found if op in ("eq", "dom", "domby") else not found
+        return found if op == "eq" else not found
     b = field(right, side[right[1]])
-    if op in ("eq", "dom", "domby"):
-        return a == b
-    return a != b  # ne, incomp (roles dominate only themselves)
+    if op == "dom":
+        return policy.role_dominates(a, b)
+    if op == "domby":
+        return policy.role_dominates(b, a)
+    if op == "incomp":
+        return not policy.role_dominates(a, b) and not policy.role_dominates(b, a)
+    return a == b if op == "eq" else a != b
 
 
 def compare_levels(op: str, a: Level, b: Level, order: Mapping[str, int]) -> bool:

@@ -369,7 +369,9 @@ class PolicyEncoder:
             kind, n = operand[0], operand[1]
             return types[n] if kind == "t" else getattr(side[n], {"u": "user", "r": "role"}[kind])
         a = field(left)
-        positive = op in ("eq", "dom", "domby")
+        if left[0] == "r" and op in ("dom", "domby", "incomp"):
+            return self.role_order(op, expr, a, field(right) if expr.op == "attr" else None)
+        positive = op == "eq"
         if expr.op == "names":
             if left[0] == "t":
                 found = self.is_type(a, right)
@@ -384,6 +386,26 @@ class PolicyEncoder:
         else:
             same = a == b
         return same if positive else z3.Not(same)
+
+    def role_order(self, op: str, expr: CExpr, a, b) -> z3.BoolRef:
+        """``r1 dom r2`` (``domby``, ``incomp``) under the policy's role dominance;
+        ``b`` is None when the right side is a set of role names."""
+        ids = self.u.role_id
+        if b is None:
+            roles = self.policy.roles_satisfying(op, expr.args[2])
+            return z3.Or([a == ids[r] for r in sorted(roles) if r in ids])
+        dominates = [z3.And(a == ids[x], b == ids[y])
+                     for x, below in sorted(self.policy.role_dominance.items()) if x in ids
+                     for y in sorted(below) if y in ids]
+        forward = z3.Or([a == b] + dominates)
+        if op == "dom":
+            return forward
+        backward = z3.Or([a == b] + [z3.And(b == ids[x], a == ids[y])
+                                     for x, below in sorted(self.policy.role_dominance.items())
+                                     if x in ids for y in sorted(below) if y in ids])
+        if op == "domby":
+            return backward
+        return z3.And(z3.Not(forward), z3.Not(backward))
 
     def rank(self, sens: z3.ArithRef) -> z3.ArithRef:
         order = self.policy.sensitivity_order

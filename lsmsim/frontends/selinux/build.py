@@ -43,6 +43,7 @@ class PolicyBuilder(ConditionPass, DeclarationPass, RulePass, ConstraintPass, Co
             permissive=frozenset(self.permissive),
             roles={r: frozenset(t) for r, t in self.roles.items()},
             role_allows=frozenset(self.role_allows), users=dict(self.users),
+            role_dominance={r: frozenset(d) for r, d in self.role_dominance.items() if d},
             sensitivities=tuple(order), categories=tuple(self.categories),
             sensitivity_categories=dict(self.sens_cats), type_rules=tuple(self.type_rules),
             type_sources=dict(self.types), policycaps=frozenset(self.policycaps),

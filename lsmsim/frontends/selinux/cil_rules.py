@@ -272,10 +272,14 @@ class StatementReader:
             return CExpr("attr", (op, left, right))
         if op in ("dom", "domby", "incomp") and left[0] != "r":
             raise err(f"'{head}' compares roles or levels, not {left}", expr)
+        if right in _OPERANDS and op in ("dom", "domby", "incomp") and (left, right) != ("r1", "r2"):
+            raise err(f"'{head}' on roles is written ({head} r1 r2)", expr)
         if right in _OPERANDS:
             if right[0] != left[0]:
                 raise err(f"cannot compare {left} with {right}", expr)
             return CExpr("attr", (op, left, right))
+        if op in ("dom", "domby", "incomp"):
+            raise err(f"'{head}' compares r1 with r2, not with names", expr)
         table = {"u": "users", "r": "roles", "t": "types"}[left[0]]
         names = right.items if type(right) is SList else (right,)
         resolved = []

@@ -27,10 +27,14 @@ class ConstraintPass:
             return expr
         if op in ("dom", "domby", "incomp") and left[0] != "r":
             raise _err(f"'{op}' compares roles or levels, not {left}", src)
+        if expr.op == "attr" and op in ("dom", "domby", "incomp") and (left, right) != ("r1", "r2"):
+            raise _err(f"'{op}' on roles is written r1 {op} r2", src)
         if expr.op == "attr":
             if right[0] != left[0]:
                 raise _err(f"cannot compare {left} with {right}", src)
             return expr
+        if op in ("dom", "domby", "incomp"):
+            raise _err(f"'{op}' compares r1 with r2, not with a set of names", src)
         names: Names = right
         kind = _OPERAND_KIND[left[0]]
         where = names.position or src.position

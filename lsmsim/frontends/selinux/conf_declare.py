@@ -27,6 +27,9 @@ class DeclarationPass:
                 self.sensitivities.append(name)
                 for alias in _aliases(p[1:]):
                     self.sens_aliases[alias] = name
+            case "role_dominance":
+                for node in p:
+                    self._declare_role_tree(node, src)
             case "dominance":
                 self.dominance = [self._sens(str(t), _tpos(t, src)) for t in p]
             case "category":
@@ -106,3 +109,14 @@ class DeclarationPass:
     def _new_type_name(self, name: str, src: Source) -> None:
         if name in self.types or name in self.attributes or name in self.aliases:
             raise _err(f"duplicate declaration of type/attribute {name}", src)
+
+    def _declare_role_tree(self, node, src: Source) -> set[str]:
+        """Roles named in a role dominance tree are declared; each dominates every
+        role nested in it. Returns the roles of the tree (its root included)."""
+        name, children = str(node[0]), node[1]
+        self.roles.setdefault(name, set())
+        below: set[str] = set()
+        for child in children:
+            below |= self._declare_role_tree(child, src)
+        self.role_dominance.setdefault(name, set()).update(below)
+        return below | {name}

@@ -64,7 +64,7 @@ class RulePass:
             case "type_decl" | "typealias" | "typeattribute" | "attribute" | "bool_decl" \
                     | "tunable_decl" | "class_decl" | "class_perms" | "common_decl" \
                     | "sensitivity" | "category" | "level_decl" | "role_decl" \
-                    | "attribute_role" | "roleattribute":
+                    | "attribute_role" | "roleattribute" | "role_dominance":
                 pass
             case kind if kind in _LABELLING:
                 self.kept.append(KeptStatement(kind, src))

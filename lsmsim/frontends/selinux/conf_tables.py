@@ -25,6 +25,7 @@ class ConfTables:
         self.sensitivities: list[str] = []
         self.sens_aliases: dict[str, str] = {}
         self.dominance: list[str] = []
+        self.role_dominance: dict[str, set[str]] = {}
         self.categories: list[str] = []
         self.cat_aliases: dict[str, str] = {}
         self.sens_cats: dict[str, frozenset[str]] = {}

@@ -105,6 +105,10 @@ class _ToStatements(PositionedTransformer):
     def cop(self, token):
         return {"==": "eq", "!=": "ne"}.get(str(token), str(token))
 
+    def role_dom(self, children):
+        """``role r { role s; ... }``: the role's name token and the nested ones."""
+        return (children[0], tuple(children[1:]))
+
     def else_block(self, children):
         return ("else", tuple(c for c in children if c is not None))
 
