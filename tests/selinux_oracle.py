@@ -86,6 +86,40 @@ class Libsepol:
         return bool(avd.allowed & bit.value)
 
 
+def user_contexts(policy) -> list:
+    """Every user:role:type a policy's users and roles allow (no level)."""
+    from lsmsim.model.selinux import OBJECT_R, Context
+    return [Context(user.name, role, type_, None)
+            for user in sorted(policy.users.values(), key=lambda u: u.name)
+            for role in sorted(user.roles - {OBJECT_R})
+            for type_ in sorted(policy.roles[role])]
+
+
+def compare_every_access(policy, binary: Path, source_ranges, target_ranges) -> tuple[int, int]:
+    """lsmsim's decision for every subject, object, class permission and level pair
+    equals libsepol's on the compiled ``binary``; returns (checked, allowed)."""
+    import itertools
+
+    from lsmsim.model.selinux import OBJECT_R, Context, SELinuxRequest
+    from lsmsim.simulate.selinux import decide
+    sepol = Libsepol(binary)
+    subjects = user_contexts(policy)
+    objects = [Context("alice_u", OBJECT_R, t) for t in policy.types]
+    checked = allowed = 0
+    for s, (tclass, perms) in itertools.product(subjects, policy.classes.items()):
+        targets = subjects if tclass == "process" else objects
+        for t, perm in itertools.product(targets, sorted(perms)):
+            for s_range, t_range in itertools.product(source_ranges, target_ranges):
+                scon = Context(s.user, s.role, s.type, s_range)
+                tcon = Context(t.user, t.role, t.type, t_range)
+                expected = sepol.allowed(str(scon), str(tcon), tclass, perm)
+                mine = decide(policy, SELinuxRequest(scon, tcon, tclass, perm)).allowed
+                assert mine == expected, (str(scon), str(tcon), tclass, perm, expected)
+                checked += 1
+                allowed += expected
+    return checked, allowed
+
+
 def audit2why():
     return _import("selinux.audit2why")
 
