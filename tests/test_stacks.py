@@ -127,6 +127,25 @@ def test_selinux_grandparent_only_denial_through_two_mappings(checked):
             "s0:c1,c2 tcontext=system_u:object_r:svirt_image_t:s0:c1,c2 tclass=dir permissive=0",)
 
 
+@pytest.mark.parametrize("nfs,denied", [
+    (False, ["getattr", "ioctl", "lock", "map", "open", "read"]),
+    (True, ["ioctl", "lock", "map"])])
+def test_a_layer_runs_with_its_own_booleans(tmp_path, nfs, denied):
+    """The container's read-only content served over NFS: the host's virt_use_nfs
+    decides, as the layer's manifest sets it."""
+    text = (STACKS / "selinux-svirt.toml").read_text().replace('"../', f'"{MODELS}/')
+    text = text.replace('container_ro_file_t = "system_u:object_r:virt_content_t:s0"',
+                        'container_ro_file_t = "system_u:object_r:nfs_t:s0"')
+    text += f"\n[layers.host.booleans]\nvirt_use_nfs = {str(nfs).lower()}\n"
+    path = tmp_path / "stack.toml"
+    path.write_text(text)
+    stack = load_stack(path)
+    result = check_stack(stack)
+    found = sorted(d.access.perm for d in result.pairs[0].result.denials
+                   if d.access.tclass == "file")
+    assert found == denied
+
+
 def test_mixed_stack_compares_each_lsm_in_its_own_terms(checked):
     _, result = checked["mixed-svirt-apparmor"]
     relations = {(p.ancestor, p.child): p.relation for p in result.pairs}
@@ -271,6 +290,7 @@ def _write(tmp_path: Path, text: str) -> Path:
     ("[layers.a\n", 1, "not valid TOML"),
     ("title = \"x\"\n", 1, "unknown top-level key"),
     ("[layers.a]\nsubject = \"x\"\n", 1, "names no policy file"),
+    ("[layers.a]\n" + GOOD_LAYER + "[layers.a.booleans]\nb = true\n", 1, "apply to SELinux"),
 ])
 def test_manifest_errors(tmp_path, text, line, needle):
     path = _write(tmp_path, text)

@@ -16,6 +16,9 @@ parent = "host"                     # the layer above; none for the root
 
 [layers.container.object_labels]    # SELinux: how this layer's object types appear
 container_file_t = "system_u:object_r:svirt_image_t:s0:c1,c2"   # in the parent layer
+
+[layers.host.booleans]              # SELinux: the booleans the layer runs with
+virt_use_nfs = true                 # (the policy's defaults otherwise)
 ```
 
 This module only reads and validates the text; :mod:`lsmsim.stack.stack` loads the
@@ -33,7 +36,7 @@ from ..errors import PolicyError, Position
 
 LSMS = ("apparmor", "selinux", "cil")
 _LAYER_KEYS = {"lsm", "policy", "include", "subject", "parent", "object_labels", "default_label",
-               "file_contexts", "description"}
+               "file_contexts", "booleans", "description"}
 _TOP_KEYS = {"name", "description", "layers"}
 
 
@@ -50,6 +53,7 @@ class LayerSpec:
     object_labels: tuple[tuple[str, str], ...]
     default_label: str | None
     file_contexts: Path | None
+    booleans: tuple[tuple[str, bool], ...]
     description: str
     position: Position
 
@@ -118,6 +122,9 @@ def _layer(name: str, table, base: Path, text: str, file: str) -> LayerSpec:
         raise PolicyError(f"layer {name!r}: object_labels maps type names to contexts "
                           "(strings)", position)
     contexts = _optional_string(table, "file_contexts", position)
+    booleans = table.get("booleans", {})
+    if not isinstance(booleans, dict) or not all(isinstance(v, bool) for v in booleans.values()):
+        raise PolicyError(f"layer {name!r}: booleans maps names to true or false", position)
     return LayerSpec(
         name=name, lsm=lsm, policy=policy, include=include,
         subject=_optional_string(table, "subject", position),
@@ -125,6 +132,7 @@ def _layer(name: str, table, base: Path, text: str, file: str) -> LayerSpec:
         object_labels=tuple(sorted(labels.items())),
         default_label=_optional_string(table, "default_label", position),
         file_contexts=_resolve(base, contexts) if contexts else None,
+        booleans=tuple(sorted(booleans.items())),
         description=_optional_string(table, "description", position) or "",
         position=position)
 

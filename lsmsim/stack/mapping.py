@@ -56,13 +56,15 @@ def selinux_view(layer: Layer, request: Request) -> tuple[list[SELinuxRequest], 
                 return [], f"{path} has no label in this layer ({why})"
             table = DIR_PERMS if tclass == "dir" else FILE_PERMS
             wanted = sorted({p for letter in perms for p in table[letter]})
-            return ([SELinuxRequest(subject, context, tclass, p) for p in wanted],
+            return ([SELinuxRequest(subject, context, tclass, p, layer.booleans)
+                     for p in wanted],
                     f"{path} is {context} (file_contexts line {entry.line})")
         case CapabilityRequest(name=name):
             tclass = "cap2" if name in _CAP2 else "capability"
-            return [SELinuxRequest(subject, subject, tclass, name)], ""
+            return [SELinuxRequest(subject, subject, tclass, name, layer.booleans)], ""
         case NetworkRequest():
-            return [SELinuxRequest(subject, subject, socket_class(request), "create")], ""
+            return [SELinuxRequest(subject, subject, socket_class(request), "create",
+                                   layer.booleans)], ""
     return [], f"{request.access_class} accesses are not mediated by SELinux here"
 
 
@@ -85,5 +87,5 @@ def map_to_parent(child: Layer, parent: Layer,
         if target is None:
             return None
     perms = PARENT_PERMS.get((request.tclass, request.perm), (request.perm,))
-    return [replace(request, scontext=parent.context, tcontext=target, perm=perm, booleans=())
-            for perm in perms]
+    return [replace(request, scontext=parent.context, tcontext=target, perm=perm,
+                    booleans=parent.booleans, parent_booleans=None) for perm in perms]

@@ -5,7 +5,8 @@ every object carries the label the stack's ``object_labels`` give it. So for eac
 child type ``t`` and class ``c`` the ancestor grants exactly the vector it computes for
 ``(subject, label(t), c)``. Written as allow rules over the child's types, that vector
 is a policy the child can be checked against with the ordinary SELinux check: the
-projection is exact, not an approximation, for the booleans the layer runs with.
+projection is exact, not an approximation, for the booleans the layer runs with (its
+``booleans``, the policy's defaults otherwise).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def project_ancestor(child: SELinuxPolicy, ancestor: Layer,
     ``parent_view(type, class, perm)`` gives the (context, class, perm) triples the
     ancestor checks for that child access (``None``: the object has no label there)."""
     policy, subject = ancestor.policy, ancestor.context
-    values = booleans_of(policy, ())
+    values = booleans_of(policy, ancestor.booleans)
     permissive = policy.canonical_type(subject.type) in policy.permissive
     vectors: dict[tuple[Context, str], frozenset[str]] = {}
 

@@ -41,6 +41,11 @@ class Layer:
         return lsm_family(self.policy)
 
     @property
+    def booleans(self) -> tuple[tuple[str, bool], ...]:
+        """The SELinux booleans this layer runs with (others at the policy's defaults)."""
+        return self.spec.booleans
+
+    @property
     def subject(self) -> str:
         """The subject as reports name it."""
         return self.profile.name if self.profile is not None else str(self.context)
@@ -143,9 +148,9 @@ def _load_layer(spec: LayerSpec) -> Layer:
 
     policy = load(spec.policy[0], list(spec.include), spec.lsm)
     if isinstance(policy, Policy):
-        if spec.object_labels or spec.default_label or spec.file_contexts:
-            raise PolicyError(f"layer {spec.name!r}: object_labels, default_label and "
-                              "file_contexts apply to SELinux layers", spec.position)
+        if spec.object_labels or spec.default_label or spec.file_contexts or spec.booleans:
+            raise PolicyError(f"layer {spec.name!r}: object_labels, default_label, "
+                              "file_contexts and booleans apply to SELinux layers", spec.position)
         from ..verify.check import select_profile
         try:
             profile = select_profile(policy, spec.subject)
@@ -158,6 +163,10 @@ def _load_layer(spec: LayerSpec) -> Layer:
                           spec.position)
     context = _context(spec, spec.subject, "subject")
     _selinux_type(spec, policy, context, "subject")
+    unknown = sorted(name for name, _ in spec.booleans if name not in policy.booleans)
+    if unknown:
+        raise PolicyError(f"layer {spec.name!r}: no boolean {', '.join(unknown)} in "
+                          f"{policy.file}", spec.position)
     labels = {name: _context(spec, text, f"object_labels.{name}")
               for name, text in spec.object_labels}
     default = _context(spec, spec.default_label, "default_label") if spec.default_label else None
