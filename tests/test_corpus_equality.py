@@ -40,7 +40,7 @@ EQUALITY_FILE = "apparmor/equality-3.0.8.jsonl"
 
 # Proven equality pairs over all equality pairs, in percent, as measured. The floor
 # only goes up; the issue target is 98%.
-MIN_PROVEN = 97
+MIN_PROVEN = 99
 
 # Equality pairs on which lsmsim reported an expansion although the compiler produces
 # byte-identical policy, as measured (line number in the corpus file → what goes

@@ -28,7 +28,7 @@ from lsmsim.errors import LsmsimError
 # Lowest agreement rate each suite may drop to: the rate measured when the floor was
 # last set, rounded down to the percent. The floor only ever goes up (issue target: 97%).
 MIN_AGREEMENT = 0.98
-MIN_AGREEMENT_3_0_8 = 0.96
+MIN_AGREEMENT_3_0_8 = 0.97
 
 SLOW_SECONDS = 10.0
 NAMES_PER_FOLDER = 5

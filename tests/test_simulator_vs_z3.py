@@ -35,7 +35,7 @@ def test_file_permissions_agree(text, requests):
         for half in Half:
             owner = half is Half.OWNER
             granted = file_permissions(profile, path, owner)
-            for letter in "rwalkmx":
+            for letter in "rwakmx":  # 'l' alone is a link rule's: see test_links_agree
                 formula = space.substitute(space.allows(rules, letter, half),
                                            FileRequest(path, frozenset(letter), owner))
                 assert _holds(formula) == (letter in granted), (path, half, letter)
@@ -173,3 +173,51 @@ def test_mount_agrees(lines, denies, request):
     space = MountSpace()
     formula = space.substitute(space.allows(profile.rules_of(MountRule)), request)
     assert _holds(formula) == decide(profile, request).allowed, (lines, request)
+
+
+LINK_LINES = ["link /a -> /b,", "link subset /a* -> /**,", "owner link /{a,b} -> /c/*,",
+              "other link subset /** -> /a,", "deny link /a -> /b*,", "/a* l,", "owner /b l,",
+              "deny /c/** l,", "l subset /ab -> /b,", "/a rwl,", "/b* ix,", "/** px,", "/ab Ux,"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(profiles(), st.lists(st.sampled_from(LINK_LINES), min_size=1, max_size=4),
+       st.lists(st.tuples(paths(), paths(), st.booleans()), min_size=1, max_size=4))
+def test_links_agree(text, lines, requests):
+    from lsmsim.model.link import LinkRequest, LinkRule
+    from lsmsim.verify.link_space import LinkSpace
+    body = text[text.index("{") + 1:text.rindex("}")]
+    try:
+        profile = load_text("profile t {\n" + body + "\n  " + "\n  ".join(lines) + "\n}\n"
+                            ).profiles[0]
+    except Exception as error:  # conflicting exec modes: the parser refuses those too
+        assert "conflicting x" in str(error)
+        return
+    space = LinkSpace()
+    files = list(profile.rules_of(FileRule))
+    for link, target, owner in requests:
+        request = LinkRequest(link, target, owner)
+        half = Half.OWNER if owner else Half.OTHER
+        formula = space.permits(list(profile.rules_of(LinkRule)), files, files, half)
+        assert _holds(space.substitute(formula, request)) == decide(profile, request).allowed, \
+            (request, lines)
+
+
+CHANGE_LINES = ["change_profile,", "change_profile -> foo,", "change_profile /bin/* -> f*,",
+                "change_profile unsafe /bin/a -> &bar,", "deny change_profile -> foo,",
+                "deny change_profile /bin/b -> **,", "change_profile -> :ns:*,",
+                "deny change_profile /bin/{a,c} -> /bin/*,", "change_profile /** -> /bin/a,"]
+LABELS = ["foo", "fa", "&bar", "bar", ":ns:foo", "/bin/a", "/bin/b", "unconfined"]
+EXECS = [None, "/bin/a", "/bin/b", "/bin/c", "/usr/x"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(CHANGE_LINES), min_size=1, max_size=4),
+       st.sampled_from(LABELS), st.sampled_from(EXECS))
+def test_change_profile_agrees(lines, target, exec_path):
+    from lsmsim.model.change_profile import ChangeProfileRequest, ChangeProfileRule
+    from lsmsim.verify.change_profile_space import ChangeProfileSpace
+    profile = load_text("profile t {\n  " + "\n  ".join(lines) + "\n}\n").profiles[0]
+    space, request = ChangeProfileSpace(), ChangeProfileRequest(target, exec_path)
+    formula = space.substitute(space.allows(profile.rules_of(ChangeProfileRule)), request)
+    assert _holds(formula) == decide(profile, request).allowed, (request, lines)

@@ -2,13 +2,11 @@
 from which, and how (exec with ``ix``/``px``/``cx``/``ux``, change_hat, change_profile)."""
 from __future__ import annotations
 
-import re
-
 import networkx as nx
 
-from ..model.glob import Glob
+from ..model.change_profile import ChangeProfileRule
 from ..model.policy import Policy, Profile
-from ..model.rules import ExecKind, FileRule, OtherRule
+from ..model.rules import ExecKind, FileRule
 
 UNCONFINED = "unconfined"
 
@@ -50,20 +48,6 @@ def _exec_targets(policy: Policy, name: str, profile: Profile, rule: FileRule) -
     return found + fallback
 
 
-def _change_profile_targets(text: str, names: list[str]) -> list[str]:
-    """Profiles a ``change_profile ... -> TARGET`` rule may move to (its target is a
-    label glob; every named profile that matches it)."""
-    target = text.split("->", 1)[1].strip() if "->" in text else "**"
-    target = target.strip('"').rstrip(",").strip()
-    if target.startswith(":") or "//&" in target or target.startswith("&"):
-        return [target]
-    try:
-        glob = Glob.parse(target if target.startswith("/") else "/" + target)
-    except Exception:  # noqa: BLE001 - a target the glob reader does not take stays a label
-        return [target]
-    return [n for n in names if glob.matches("/" + n if not n.startswith("/") else n)] or [target]
-
-
 def apparmor_transitions(policy: Policy) -> nx.MultiDiGraph:
     """Nodes are profiles (``parent//child`` for children and hats) plus
     ``unconfined``; each edge has ``kind`` (``exec``, ``change_hat``,
@@ -79,10 +63,10 @@ def apparmor_transitions(policy: Policy) -> nx.MultiDiGraph:
                 for target in _exec_targets(policy, name, profile, rule):
                     graph.add_edge(name, target, kind="exec", mode=str(rule.exec),
                                    path=rule.glob.text, rule=str(rule.source or ""))
-            elif isinstance(rule, OtherRule) and rule.kind == "change_profile" and not rule.deny:
-                for target in _change_profile_targets(rule.text, names):
+            elif isinstance(rule, ChangeProfileRule) and not rule.deny:
+                for target in [n for n in names if rule.target.matches(n)] or [rule.target.text]:
                     graph.add_edge(name, target, kind="change_profile", mode="change_profile",
-                                   path=re.split(r"\s*->", rule.text)[0].strip(),
+                                   path=rule.exec.text if rule.exec else "",
                                    rule=str(rule.source or ""))
         for child in profile.children:
             if child.hat:

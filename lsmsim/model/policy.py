@@ -4,7 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from .change_profile import ChangeProfileRule
 from .glob import Glob
+from .link import LinkRule
 from .mount import OPERATIONS, MountEntry, MountRule
 from .mqueue import MQUEUE_PERMS, MqueueRule
 from .task_classes import IoUringRule, UsernsRule
@@ -62,8 +64,10 @@ class Profile:
 def allow_everything(source: Source | None) -> tuple[Rule, ...]:
     """Rules equivalent to no confinement at all."""
     return (
-        FileRule(ALL_PATHS, frozenset("rwalkmx"), Qualifier.BOTH,
+        FileRule(ALL_PATHS, frozenset("rwakmx"), Qualifier.BOTH,
                  exec=ExecMode(ExecKind.UNCONFINED), source=source),
+        LinkRule(ALL_PATHS, ALL_PATHS, source=source),
+        ChangeProfileRule(source=source),
         CapabilityRule(frozenset(CAPABILITIES), source=source),
         NetworkRule(source=source),
         SignalRule(frozenset(SIGNAL_PERMS), frozenset(SIGNALS), source=source),

@@ -4,6 +4,8 @@ from __future__ import annotations
 from ..model.mount import MountRequest, mount_audit_fields
 from ..model.mqueue import MqueueRequest
 from ..model.task_classes import IoUringRequest, UsernsRequest
+from ..model.change_profile import ChangeProfileRequest
+from ..model.link import LinkRequest
 from ..model.names import CAPABILITIES, PROTOCOLS
 from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
                               NetworkRequest, PtraceRequest, Request, SignalRequest, sorted_perms)
@@ -73,6 +75,14 @@ def audit_line(access: Request, profile: str, info: str | None = None) -> str:
             line = head.format(op=f"mqueue_{perm}") + (
                 f' class="{queue_type}_mqueue" error=-13 name="{name}" requested="{perm}" '
                 f'denied="{perm}" peer="{label}"')
+        case LinkRequest(link=link, target=target, owner=owner):
+            line = (head.format(op="link") + f' name="{link}" requested_mask="l" '
+                    f'denied_mask="l" ' + (_OWNER_IDS if owner else _OTHER_IDS)
+                    + f' target="{target}"')
+        case ChangeProfileRequest(target=target, exec=None):
+            line = head.format(op="change_profile") + f' name="{target}"'
+        case ChangeProfileRequest(target=target, exec=path):
+            line = head.format(op="change_onexec") + f' name="{path}" target="{target}"'
         case SELinuxRequest():
             return avc_line(access)
         case _:

@@ -6,6 +6,8 @@ import json
 from ..model.mount import MountRule
 from ..model.mqueue import MqueueRule
 from ..model.task_classes import IoUringRule, UsernsRule
+from ..model.change_profile import ChangeProfileRule
+from ..model.link import LinkRule
 from ..model.policy import Policy, Profile
 from ..model.requests import sorted_perms
 from ..model.rules import (CapabilityRule, FileRule, IpcRule, NetworkRule, OtherRule, PtraceRule,
@@ -45,6 +47,12 @@ def _rule(rule) -> dict:
         case IoUringRule():
             out.update(kind="io_uring", perms=sorted(rule.perms),
                        label=rule.label.text if rule.label else None)
+        case LinkRule():
+            out.update(kind="link", path=rule.link.text, target=rule.target.text,
+                       subset=rule.subset, qualifier=rule.qualifier.value)
+        case ChangeProfileRule():
+            out.update(kind="change_profile", exec=rule.exec.text if rule.exec else None,
+                       target=rule.target.text, unsafe=rule.unsafe)
         case OtherRule():
             out.update(kind=rule.kind, text=rule.text)
     return out

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..model.change_profile import ChangeProfileRequest, ChangeProfileRule
+from ..model.exec_type import exec_subset
+from ..model.link import LinkRequest, LinkRule
 from ..model.mount import MountRequest, MountRule
 from ..model.mqueue import MqueueRequest, MqueueRule
 from ..model.task_classes import IoUringRequest, IoUringRule, UsernsRequest, UsernsRule
 from ..model.policy import Profile
 from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
                               NetworkRequest, PtraceRequest, Request, SignalRequest)
-from ..model.rules import (CapabilityRule, ExecMode, FileRule, IpcRule, NetworkRule, PtraceRule,
-                           Rule, SignalRule)
+from ..model.rules import (CapabilityRule, ExecMode, FileRule, Half, IpcRule, NetworkRule,
+                           PtraceRule, Rule, SignalRule)
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,9 @@ def file_permissions(profile: Profile, path: str, owner: bool) -> frozenset[str]
     granted, removed = set(), set()
     for rule in profile.rules_of(FileRule):
         (removed if rule.deny else granted).update(rule.matches(probe))
+    # 'l' on a path alone comes from link rules; a deny never masks it there.
+    if any(not r.deny and r.covers(path, owner) for r in profile.rules_of(LinkRule)):
+        granted.add("l")
     return frozenset(granted - removed)
 
 
@@ -68,6 +74,29 @@ def _decide_exec(profile: Profile, request: ExecRequest) -> Decision:
     return Decision(mode is not None, frozenset() if mode else frozenset("x"), rules, mode)
 
 
+def link_subset_holds(profile: Profile, link: str, target: str, owner: bool) -> bool:
+    """The kernel's link subset test: every permission on ``link`` ('l' aside) is
+    held on ``target`` too, with the same exec transition."""
+    on_link = file_permissions(profile, link, owner) - {"l"}
+    on_target = file_permissions(profile, target, owner)
+    if not on_link <= on_target:
+        return False
+    return "x" not in on_link or exec_subset(exec_mode_at(profile, link, owner),
+                                             exec_mode_at(profile, target, owner))
+
+
+def _decide_link(profile: Profile, request: LinkRequest) -> Decision:
+    rules = profile.rules_of(LinkRule)
+    allowing = [r for r in rules if not r.deny and r.matches(request)]
+    denying = [r for r in rules if r.deny and r.matches(request)]
+    half = Half.OWNER if request.owner else Half.OTHER
+    allowed = bool(allowing) and not denying and (
+        not any(r.requires_subset(half) for r in allowing)
+        or link_subset_holds(profile, request.link, request.target, request.owner))
+    return Decision(allowed, frozenset() if allowed else frozenset("l"),
+                    tuple(allowing + denying))
+
+
 def _decide_named(profile: Profile, request, kind: type, label: str) -> Decision:
     allowing = [r for r in profile.rules_of(kind) if not r.deny and r.matches(request)]
     denying = [r for r in profile.rules_of(kind) if r.deny and r.matches(request)]
@@ -93,6 +122,10 @@ def decide(profile: Profile, request: Request) -> Decision:
             return _decide_named(profile, request, PtraceRule, request.perm)
         case IpcRequest():
             return _decide_named(profile, request, IpcRule, request.perm)
+        case LinkRequest():
+            return _decide_link(profile, request)
+        case ChangeProfileRequest():
+            return _decide_named(profile, request, ChangeProfileRule, "change_profile")
         case MountRequest():
             return _decide_named(profile, request, MountRule, request.operation)
         case UsernsRequest():

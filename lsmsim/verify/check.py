@@ -8,8 +8,11 @@ from typing import Callable, Iterable, Iterator
 from ..errors import PolicyError, Position, UsageError
 from ..model.policy import Policy, Profile
 from .context import CheckContext, FollowPair, Pair, Warning
+from .change_profile_check import check_change_profile
 from .exec_check import check_exec
 from .file_check import check_files
+from .hat_check import check_hats
+from .link_check import check_links
 from .named_check import (check_capabilities, check_ipc, check_network, check_ptrace,
                           check_signal, check_unmodelled)
 from .mount_check import check_mount
@@ -24,6 +27,7 @@ ClassCheck = Callable[[CheckContext], Iterator[object]]
 CLASS_CHECKS: tuple[ClassCheck, ...] = (check_files, check_exec, check_capabilities, check_network,
                                          check_signal, check_ptrace, check_ipc, check_mount,
                                          check_userns, check_io_uring, check_mqueue,
+                                         check_links, check_change_profile, check_hats,
                                          check_unmodelled)
 
 
@@ -65,7 +69,8 @@ class ContainmentCheck:
         undecided: list[Undecided] = []
         warnings: list[str] = []
         start = Pair(self.child_policy, self.child, self.parent_policy, self.parent)
-        queue, seen = deque([start]), {(self.child.name, self.parent.name)}
+        # Pairs are told apart by identity: hats and children have local names.
+        queue, seen = deque([start]), {(id(self.child), id(self.parent)): start}
         while queue:
             pair = queue.popleft()
             ctx = CheckContext(pair, self.prover)
@@ -79,16 +84,17 @@ class ContainmentCheck:
                         case Warning(message):
                             warnings.append(message)
                         case FollowPair(follow):
-                            key = (follow.child.name, follow.parent.name)
+                            key = (id(follow.child), id(follow.parent))
                             if key not in seen:
-                                seen.add(key)
+                                seen[key] = follow
                                 queue.append(follow)
         return CheckResult(
             child=Subject(self.child_policy.file, self.child.name),
             parent=Subject(self.parent_policy.file, self.parent.name),
             denials=tuple(denials), undecided=tuple(undecided),
             warnings=tuple(dict.fromkeys(warnings)),
-            queries=self.prover.queries, seconds=self.prover.seconds, pairs=tuple(seen))
+            queries=self.prover.queries, seconds=self.prover.seconds,
+            pairs=tuple((p.child.name, p.parent.name) for p in seen.values()))
 
 
 def check_within(child: Policy, parent: Policy, child_profile: str | None = None,

@@ -7,15 +7,20 @@ import re
 
 from ...errors import PolicyError
 from ...model.glob import Glob, GlobError, squash_slashes, unescape
+from ...model.change_profile import ChangeProfileRule
+from ...model.link import ANY_TARGET, LinkRule
 from ...model.names import (CAPABILITIES, IPC_CLASSES, NETWORK_FAMILIES, NETWORK_PERM_WORDS, PROTOCOLS,
                             PTRACE_PERM_WORDS, PTRACE_PERMS, SIGNAL_PERM_WORDS, SIGNAL_PERMS,
                             SIGNALS, SOCKET_TYPES)
 from ...model.policy import ALL_PATHS, Mode, Policy, Profile
-from ...model.rules import (CapabilityRule, ExecKind, ExecMode, FileRule, Half, NetworkRule,
+from ...model.rules import (CapabilityRule, ExecKind, ExecMode, FileRule, NetworkRule,
                             OtherRule,
                             PtraceRule, Qualifier, Rule, SignalRule)
 from ...model.source import Source
 from . import syntax as s
+from .change_profile import build_change_profile_rule, implied_rules
+from .exec_conflicts import exec_conflict
+from .link_rule import build_link_rule
 from .modes import parse_mode
 from .ipc import build_ipc_rule
 from .other_rules import MODELLED_KINDS, build_modelled_rule, check_other_rule
@@ -116,6 +121,8 @@ class PolicyBuilder:
         _check_exact_exec_conflicts(rules)
         if decl.hat or any(c.hat for c in children):
             rules.extend(_change_hat_rules(decl.source))
+        if any(isinstance(r, ChangeProfileRule) for r in rules):
+            rules.extend(implied_rules(decl.source))
         seen: set[str] = set()
         for child in children:
             if child.name in seen:
@@ -182,6 +189,8 @@ class PolicyBuilder:
                     self._no_owner(prefix.merged(node.prefix), node.kind, node.source)
                 case s.AccessDecl():
                     rules.append(self._access(node, prefix.merged(node.prefix), extra))
+                case s.OtherDecl() if node.kind in ("link", "change_profile"):
+                    rules.append(self._transition_rule(node, prefix.merged(node.prefix), extra))
                 case s.OtherDecl() if node.kind in MODELLED_KINDS:
                     p = prefix.merged(node.prefix)
                     self._no_owner(p, node.kind, node.source)
@@ -229,10 +238,9 @@ class PolicyBuilder:
     def _file(self, decl: s.FileDecl, prefix: s.Prefix, extra: dict) -> tuple[Rule, ...]:
         qualifier = self._qualifier(prefix, decl.source)
         if decl.path is None:  # "file," = every path, rwlkm and ix on both halves
-            perms = frozenset("rwalkmx")
             exec_mode = None if prefix.deny else ExecMode(ExecKind.INHERIT)
-            return (FileRule(ALL_PATHS, perms, qualifier, prefix.deny, prefix.audit, exec_mode,
-                             decl.source),)
+            return _split_link(FileRule(ALL_PATHS, frozenset("rwalkmx"), qualifier, prefix.deny,
+                                        prefix.audit, exec_mode, decl.source))
         glob = self._glob(decl.path, decl.source, extra)
         target = self.variables.expand(decl.target, decl.source, extra) if decl.target else None
         mode = decl.mode
@@ -243,8 +251,8 @@ class PolicyBuilder:
             if decl.leading and "x" in mode.lower():
                 raise PolicyError("a leading link mode cannot be combined with an exec mode",
                                   decl.source.position)
-            link = (OtherRule("link", f"{decl.path} -> {target}", prefix.deny, prefix.audit,
-                              decl.source),)
+            link = (LinkRule(glob, self._glob(decl.target, decl.source, extra), decl.subset,
+                             qualifier, prefix.deny, prefix.audit, decl.source),)
             mode, target = mode.replace("l", ""), None
             if not mode:
                 return link
@@ -255,8 +263,22 @@ class PolicyBuilder:
             # In the leading form the letter case does not matter: only the keyword
             # "unsafe" keeps the environment.
             exec_mode = dataclasses.replace(exec_mode, safe=decl.safety != "unsafe")
-        return (*link, FileRule(glob, perms, qualifier, prefix.deny, prefix.audit, exec_mode,
-                                decl.source))
+        return (*link, *_split_link(FileRule(glob, perms, qualifier, prefix.deny, prefix.audit,
+                                             exec_mode, decl.source)))
+
+    def _transition_rule(self, decl: s.OtherDecl, prefix: s.Prefix, extra: dict) -> Rule:
+        """``link ...,`` and ``change_profile ...,`` rules."""
+        try:
+            if decl.kind == "link":
+                return build_link_rule(decl.body, self._qualifier(prefix, decl.source),
+                                       prefix.deny, prefix.audit, decl.source,
+                                       lambda raw: self._glob(raw, decl.source, extra))
+            self._no_owner(prefix, decl.kind, decl.source)
+            return build_change_profile_rule(
+                decl.body, prefix.deny, prefix.audit, decl.source,
+                lambda raw: self.variables.expand(raw, decl.source, extra))
+        except ValueError as error:
+            raise PolicyError(str(error), decl.source.position) from None
 
     def _no_owner(self, prefix: s.Prefix, kind: str, source: Source) -> None:
         if prefix.owner or prefix.other:
@@ -360,20 +382,25 @@ def _change_hat_rules(source: Source) -> tuple[FileRule, ...]:
                                      ("/proc/[0-9]*/attr/{apparmor/,}current", "w")))
 
 
+def _split_link(rule: FileRule) -> tuple[Rule, ...]:
+    """A file rule's ``l`` is a link rule to any target with the subset test
+    (``PATH l,`` pairs PATH with ``/[^/].*``); the other letters stay a file rule."""
+    if "l" not in rule.perms:
+        return (rule,)
+    link = LinkRule(rule.glob, ANY_TARGET, True, rule.qualifier, rule.deny, rule.audit,
+                    rule.source)
+    rest = rule.perms - {"l"}
+    return (link, dataclasses.replace(rule, perms=rest)) if rest else (link,)
+
+
 def _check_exact_exec_conflicts(rules: list[Rule]) -> None:
-    """Two exec rules for the same exact path and half with different transitions
-    are an error ("conflicting x modifiers"); overlapping wildcard globs are not
-    checked here."""
-    seen: dict[tuple[str, str], FileRule] = {}
-    for rule in rules:
-        if not isinstance(rule, FileRule) or rule.deny or rule.exec is None \
-                or not rule.glob.is_exact:
-            continue
-        for half in ("owner", "other"):
-            if not rule.qualifier.covers(Half(half)):
-                continue
-            other = seen.setdefault((rule.glob.text, half), rule)
-            if other.exec != rule.exec:
-                raise PolicyError(f"conflicting x modifiers for {rule.glob.text}: "
-                                  f"{other.exec} ({other.source}) and {rule.exec}",
-                                  rule.source.position)
+    """Two allow rules that give one path different exec transitions are an error
+    ("conflicting x modifiers"), unless exactly one of them is an exact path."""
+    found = exec_conflict(rules)
+    if found is not None:
+        first, second = found
+        what = (f"{first.glob.text} {first.exec} and {second.glob.text} {second.exec}"
+                if isinstance(first, FileRule) else
+                f"change_profile rules {first.source.text!r} and {second.source.text!r}")
+        raise PolicyError(f"conflicting x modifiers: {what} ({first.source})",
+                          second.source.position)

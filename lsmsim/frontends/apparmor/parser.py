@@ -149,6 +149,10 @@ class _ToSyntax(PositionedTransformer):
     def _profile(self, meta, name, rest, hat, bare=False):
         attachment, flags = None, ()
         items = rest[-1]
+        kinds = [option[0] for option in rest[:-1]]
+        if "xattrs" in kinds and (hat or "flags" in kinds[:kinds.index("xattrs")]):
+            raise PolicyError("xattrs=(...) belongs to a profile's attachment: before flags, "
+                              "and never on a hat", self._source(meta).position)
         for option in rest[:-1]:
             if option[0] == "attach":
                 attachment = option[1]
@@ -211,7 +215,7 @@ class _ToSyntax(PositionedTransformer):
         if subset and not (leading and target and "l" in mode):
             raise PolicyError("'subset' belongs to link rules: l subset NEW -> TARGET",
                               self._source(meta).position)
-        return s.FileDecl(prefix, path, mode, target, self._source(meta), safety, leading)
+        return s.FileDecl(prefix, path, mode, target, self._source(meta), safety, leading, subset)
 
     @v_args(meta=True)
     def bare_file_rule(self, meta, children):

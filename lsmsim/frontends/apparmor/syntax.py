@@ -103,6 +103,7 @@ class FileDecl:
     source: Source
     safety: str | None = None  # "safe"/"unsafe" written before the mode
     leading: bool = False  # the mode was written before the path
+    subset: bool = False  # "l subset NEW -> TARGET"
 
 
 @dataclass(frozen=True)
