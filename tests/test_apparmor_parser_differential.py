@@ -26,7 +26,7 @@ from lsmsim.simulate import file_permissions
 from .helpers import load_text
 from .oracle import apparmor_oracle as aa
 from .mount_strategies import MOUNT_PERMS, kernel_string, mount_requests, mount_rule_lines
-from .strategies import file_rule_lines, ipc_lines, paths, profiles
+from .strategies import file_rule_lines, globs, ipc_lines, paths, profiles
 
 pytestmark = aa.pytest_marks()
 
@@ -224,3 +224,61 @@ def test_mount_verdicts_agree_with_the_compiler(child_lines, parent_lines, probe
     if result.verdict is lsmsim.Verdict.CONTAINED:
         for request in probes:
             assert not allows(child[0], request) or allows(parent[0], request), request
+
+
+LINK_GLOBS = ["/a", "/a*", "/b/*", "/b/**", "/{a,b}", "/c", "/a/b"]
+
+
+@st.composite
+def link_rule_lines(draw, subset: bool) -> str:
+    qualifier = draw(st.sampled_from(["", "", "owner ", "other "]))
+    keyword = draw(st.sampled_from(["link", "link subset"] if subset else ["link"]))
+    return f"{qualifier}{keyword} {draw(st.sampled_from(LINK_GLOBS))} -> " \
+           f"{draw(st.sampled_from(LINK_GLOBS))},"
+
+
+@ORACLE_SETTINGS
+@given(st.lists(link_rule_lines(subset=False), min_size=1, max_size=3),
+       st.lists(link_rule_lines(subset=True), min_size=1, max_size=3))
+def test_link_verdicts_agree_with_the_compiler(child_lines, parent_lines):
+    """Allow-only link rules: contained exactly when the parent's blob does not change
+    with the child's rules pasted in. The child asks for no subset test (pasting one
+    in adds a restriction, not a grant), the parent has no file rules (so its own
+    subset test never fails)."""
+    _verdict_agrees_with_pasted_blob(child_lines, parent_lines)
+
+
+# Targets a child may name in the blob comparison: a stacking change ("&X") only
+# narrows each layer, so lsmsim finds no expansion in it although the blob changes.
+CHANGE_TARGETS = ["foo", "f*", "**", ":ns:foo", "{foo,bar}", "bar//baz", "unconfined", "/bin/*"]
+
+
+@ORACLE_SETTINGS
+@given(st.lists(st.sampled_from(CHANGE_TARGETS), min_size=1, max_size=3),
+       st.lists(st.sampled_from(CHANGE_TARGETS + ["&foo"]), min_size=1, max_size=3))
+def test_change_profile_verdicts_agree_with_the_compiler(child_targets, parent_targets):
+    """Allow-only change_profile rules without exec conditions (an exec condition adds
+    exec bits to the compiled pair, which the blob comparison would count)."""
+    _verdict_agrees_with_pasted_blob([f"change_profile -> {t}," for t in child_targets],
+                                     [f"change_profile -> {t}," for t in parent_targets])
+
+
+@st.composite
+def exec_rule_lines(draw) -> str:
+    if draw(st.booleans()):
+        qualifier = draw(st.sampled_from(["", "", "owner ", "other "]))
+        mode = draw(st.sampled_from(["ix", "px", "Px", "ux", "cx", "pix", "Cx -> k", "px -> k"]))
+        return f"{qualifier}{draw(globs())} {mode},"
+    safety = draw(st.sampled_from(["", "safe ", "unsafe "]))
+    deny = draw(st.sampled_from(["", "", "deny "]))
+    target = draw(st.sampled_from(["foo", "f*", "{foo,bar}"]))
+    return f"{deny}change_profile {safety}{draw(globs())} -> {target},"
+
+
+@ORACLE_SETTINGS
+@given(st.lists(exec_rule_lines(), min_size=2, max_size=5))
+def test_conflicting_exec_modes_are_refused_as_the_compiler_does(lines):
+    """Two rules that give one path different exec modes are refused, unless exactly
+    one of them is an exact path (which then overrides the other)."""
+    text = "profile t {\n  " + "\n  ".join(lines) + "\n}\n"
+    assert (_compile(text) is None) == (_load(text) is None), text
