@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import lsmsim
 from lsmsim.errors import PolicyError
+from lsmsim.model.link import LinkRequest, LinkRule
 from lsmsim.model.requests import ExecRequest, FileRequest
 from lsmsim.simulate import file_permissions
 
@@ -74,8 +75,9 @@ def _body(text: str) -> str:
 
 # lsmsim reasons about canonical paths only (the kernel mediates d_path names, which
 # never hold "." or ".." components or "//"), the compiled DFA about every string:
-# child globs that could match such names are left out of the verdict comparison.
-_NON_CANONICAL = re.compile(r"/\.\.?(?=[/ {,}])|\[\^|/\{[^}]*,\}/|\{,|,\}")
+# child globs that could match such names are left out of the verdict comparison
+# (a "**" before a "/" matches "//" there).
+_NON_CANONICAL = re.compile(r"/\.\.?(?=[/ {,}])|\[\^|/\{[^}]*,\}/|\{,|,\}|\*\*/")
 
 
 @st.composite
@@ -105,14 +107,22 @@ def test_verdicts_and_witnesses_agree_with_the_compiler(pair):
     # A parent that alone is rejected makes both sides meaningless for the comparison.
     if _compile(parent_text) is None or _compile(pasted) is None:
         return
-    if "deny" not in parent_text:
+    links = any(isinstance(r, LinkRule) for side in (child, parent)
+                for r in side.profiles[0].rules)
+    if "deny" not in parent_text and not links:
         # With a parent deny the pasted rules would be masked by it: the blob method
         # then proves nothing about the child alone (the witness check below still runs).
+        # Nor with an 'l': its subset test reads each profile's own permissions, so a
+        # pasted rule can narrow as well as widen.
         contained = aa.same_blob(parent_text, pasted)
         assert (result.verdict is lsmsim.Verdict.CONTAINED) == contained, (child_text, parent_text)
     compiled_child, compiled_parent = _compile(child_text), _compile(parent_text)
     for denial in result.denials:
         access = denial.access
+        if isinstance(access, LinkRequest):
+            assert kernel_link_allowed(compiled_child, access), (denial, child_text)
+            assert not kernel_link_allowed(compiled_parent, access), (denial, parent_text)
+            continue
         assert isinstance(access, (FileRequest, ExecRequest))
         letters = access.perms if isinstance(access, FileRequest) else frozenset("x")
         c = compiled_child.file_perms(access.path)
@@ -120,6 +130,34 @@ def test_verdicts_and_witnesses_agree_with_the_compiler(pair):
         c_half, p_half = (c.owner, p.owner) if access.owner else (c.other, p.other)
         assert letters <= c_half.letters, (denial, child_text)
         assert not (letters & p_half.letters), (denial, parent_text)
+
+
+def _half_bits(perms: aa.FilePerms, owner: bool) -> int:
+    return (perms.owner if owner else perms.other).bits
+
+
+def kernel_link_allowed(compiled, request: LinkRequest) -> bool:
+    """security/apparmor/file.c ``profile_path_link`` on the compiled file DFA: ``l``
+    on the new name and on the pair ``NEW \\0 TARGET``; where the pair carries the
+    subset bit (0x20), the new name's permissions within the target's and the same
+    exec type (bits 0x3F80, the unsafe bit 0x100 allowed on the target only)."""
+    link, target, owner = request.link, request.target, request.owner
+    first = _half_bits(compiled.file_perms(link), owner)
+    second = _half_bits(compiled.file_perms(link + "\0" + target), owner)
+    if not (first & 0x10 and second & 0x10):
+        return False
+    if not second & 0x20:
+        return True
+    on_link, on_target = compiled.file_perms(link), compiled.file_perms(target)
+    lost = (on_link.owner if owner else on_link.other).letters - {"l"} \
+        - (on_target.owner if owner else on_target.other).letters
+    if lost:
+        return False
+    link_bits, target_bits = first, _half_bits(on_target, owner)
+    if link_bits & 0x1 and target_bits & 0x1:
+        same = (link_bits & 0x3E80) == (target_bits & 0x3E80)
+        return same and (not link_bits & 0x100 or bool(target_bits & 0x100))
+    return True
 
 
 @pytest.mark.parametrize("body,path", [

@@ -1,11 +1,8 @@
 """Link decisions against the compiled DFA (apparmor_parser 3.0.8).
 
-The kernel (security/apparmor/file.c ``profile_path_link``) allows a link when the new
-name has ``l``, the pair ``NEW \\0 TARGET`` has ``l``, and, where the pair carries
-the subset bit (0x20), the permissions on the new name are a subset of those on the
-target with a compatible exec transition. The test walks the compiled file DFA the
-way the kernel does and compares with lsmsim's simulator, for random profiles of
-file and link rules (deny rules included) and random requests.
+The test walks the compiled file DFA the way the kernel does (``kernel_link_allowed``)
+and compares with lsmsim's simulator, for random profiles of file and link rules
+(deny rules included) and random requests.
 """
 from __future__ import annotations
 
@@ -18,14 +15,10 @@ from lsmsim.simulate import decide
 from .helpers import load_text
 from .oracle import apparmor_oracle as aa
 from .strategies import globs, paths
-from .test_apparmor_parser_differential import ORACLE_SETTINGS, _compile, _load
+from .test_apparmor_parser_differential import (ORACLE_SETTINGS, _compile, _load,
+                                                kernel_link_allowed)
 
 pytestmark = aa.pytest_marks()
-
-SUBSET = 0x20
-# Exec-type bits of a half: fallback (0x80), unsafe (0x100), inherit (0x200), type.
-EXEC_TYPE, UNSAFE = 0x3F80, 0x100
-
 
 @st.composite
 def link_lines(draw) -> str:
@@ -48,31 +41,6 @@ def profiles_with_links(draw) -> str:
     return "profile t {\n  " + "\n  ".join(files + lines) + "\n}\n"
 
 
-def _half_bits(perms: aa.FilePerms, owner: bool) -> int:
-    return (perms.owner if owner else perms.other).bits
-
-
-def _kernel_allows(compiled, link: str, target: str, owner: bool) -> bool:
-    """profile_path_link on the compiled DFA."""
-    first = _half_bits(compiled.file_perms(link), owner)
-    second = _half_bits(compiled.file_perms(link + "\0" + target), owner)
-    if not (first & 0x10 and second & 0x10):
-        return False
-    if not second & SUBSET:
-        return True
-    on_link = compiled.file_perms(link)
-    on_target = compiled.file_perms(target)
-    lost = (on_link.owner if owner else on_link.other).letters - {"l"} \
-        - (on_target.owner if owner else on_target.other).letters
-    if lost:
-        return False
-    link_bits, target_bits = first, _half_bits(on_target, owner)
-    if link_bits & 0x1 and target_bits & 0x1:
-        same = (link_bits & EXEC_TYPE & ~UNSAFE) == (target_bits & EXEC_TYPE & ~UNSAFE)
-        return same and (not link_bits & UNSAFE or bool(target_bits & UNSAFE))
-    return True
-
-
 @ORACLE_SETTINGS
 @given(profiles_with_links(), st.lists(st.tuples(paths(), paths(), st.booleans()),
                                        min_size=3, max_size=8))
@@ -84,7 +52,7 @@ def test_link_decisions_equal_the_compiled_dfa(text, requests):
     profile = ours.profiles[0]
     for link, target, owner in requests:
         request = LinkRequest(link, target, owner)
-        assert decide(profile, request).allowed == _kernel_allows(compiled, link, target, owner), \
+        assert decide(profile, request).allowed == kernel_link_allowed(compiled, request), \
             (text, request)
 
 
@@ -96,5 +64,6 @@ def test_subset_bit_is_in_the_owner_half_only():
     compiled = aa.compile_profile(text)
     for link, target, owner, expected in (("/a", "/b", True, False), ("/a", "/b", False, True),
                                           ("/c", "/d", False, True)):
-        assert decide(profile, LinkRequest(link, target, owner)).allowed is expected
-        assert _kernel_allows(compiled, link, target, owner) is expected
+        request = LinkRequest(link, target, owner)
+        assert decide(profile, request).allowed is expected
+        assert kernel_link_allowed(compiled, request) is expected

@@ -6,10 +6,10 @@ from typing import Iterator
 
 import z3
 
-from ..model.link import LinkRequest, LinkRule
-from ..model.rules import FileRule, Half
 from ..model.examples import examples
 from ..model.exec_type import exec_subset
+from ..model.link import LinkRequest, LinkRule
+from ..model.rules import FileRule, Half
 from ..simulate.decide import decide, exec_mode_at, file_permissions
 from .context import CheckContext
 from .file_check import HALVES
@@ -114,15 +114,16 @@ def _search(ctx: CheckContext, rule: LinkRule, half: Half, child: _Side,
     near_target = [r.glob for r in (*child.files[1], *parent.files[1])] + \
         [r.target for r in (*child.links, *parent.links)]
     links = _samples(rule.link, near_link, SAMPLE_LINKS)
-    targets = _samples(rule.target, near_target, SAMPLE_TARGETS) + \
-        [path for path in links if rule.target.matches(path)]
+    targets = _samples(rule.target, near_target, SAMPLE_TARGETS)
     mine, theirs = _Simulator(pair.child, owner), _Simulator(pair.parent, owner)
-    for link in links:
-        for target in targets:
-            if mine.permits(link, target) and not theirs.permits(link, target):
-                request = LinkRequest(link, target, owner)
-                if decide(pair.child, request).allowed and not decide(pair.parent, request).allowed:
-                    return request
+    # Another file first; the link's own name last (its subset test always holds).
+    candidates = [(link, target) for link in links for target in targets if target != link]
+    candidates += [(link, link) for link in links if rule.target.matches(link)]
+    for link, target in candidates:
+        if mine.permits(link, target) and not theirs.permits(link, target):
+            request = LinkRequest(link, target, owner)
+            if decide(pair.child, request).allowed and not decide(pair.parent, request).allowed:
+                return request
     return None
 
 
