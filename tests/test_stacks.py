@@ -386,5 +386,6 @@ def test_request_text_round_trips():
                  "svirt_image_t:s0:c1,c2:file:read", "selinux:u:r:t:u:object_r:t:file:read:b=on,c=off",
                  "mount:/mnt/:source=/dev/sda1,fstype=ext4,flags=MS_RDONLY+MS_NOSUID",
                  "umount:/mnt/", "pivot_root:/new/:/new/old/", "mqueue:open:posix:/q",
-                 "userns:create", "io_uring:override_creds:peer"]:
+                 "userns:create", "io_uring:override_creds:peer", "link:/tmp/l:/etc/passwd:owner",
+                 "change_profile::ns:other", "change_profile:a//b:onexec=/usr/bin/x"]:
         assert request_to_text(parse_request(text)) == text

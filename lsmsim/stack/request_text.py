@@ -6,6 +6,8 @@
 ``dbus:send:bus=system,path=/org/x``, ``unix:connect:addr=@foo``,
 ``mount:/mnt:source=/dev/sda1,fstype=ext4,flags=MS_RDONLY+MS_NOSUID``, ``umount:/mnt``,
 ``pivot_root:NEW:OLD``, ``mqueue:open:posix:/q``, ``userns:create``, ``io_uring:sqpoll``,
+``link:/tmp/l:/etc/passwd``, ``change_profile:other`` (``:onexec=/usr/bin/x`` for a change
+at exec),
 ``selinux:SCON:TCON:CLASS:PERM[:BOOL=on|off,...]`` (contexts are
 ``user:role:type[:level]``; the booleans set the task's layer's own).
 :func:`request_to_text` writes any request back in this form.
@@ -16,6 +18,8 @@ import re
 from pathlib import Path
 
 from ..errors import PolicyError, Position, UsageError
+from ..model.change_profile import ChangeProfileRequest
+from ..model.link import LinkRequest
 from ..model.mount import FLAG_BITS, MOUNT, PIVOT_ROOT, UMOUNT, MountRequest
 from ..model.mqueue import MQUEUE_PERMS, MQUEUE_TYPES, MqueueRequest
 from ..model.names import (CAPABILITIES, IPC_CLASSES, NETWORK_FAMILIES, PTRACE_PERMS,
@@ -133,6 +137,22 @@ def _fields(text: str, known: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def _link(fields: list[str]) -> LinkRequest:
+    owner = bool(fields) and fields[-1] in ("owner", "other") and fields.pop() == "owner"
+    if len(fields) != 2 or not all(f.startswith("/") for f in fields):
+        raise ValueError("expected link:LINK:TARGET[:owner] (absolute paths)")
+    return LinkRequest(fields[0], fields[1], owner)
+
+
+def _change_profile(fields: list[str]) -> ChangeProfileRequest:
+    exec_path = None
+    if len(fields) > 1 and fields[-1].startswith("onexec="):
+        exec_path = fields.pop().removeprefix("onexec=")
+    if not fields or not fields[-1]:
+        raise ValueError("expected change_profile:TARGET[:onexec=PATH]")
+    return ChangeProfileRequest(":".join(fields), exec_path)
+
+
 def _mount(fields: list[str]) -> MountRequest:
     if not fields or not fields[0].startswith("/"):
         raise ValueError("expected mount:MOUNTPOINT[:source=S,fstype=T,flags=F+F...]")
@@ -184,7 +204,8 @@ def _io_uring(fields: list[str]) -> IoUringRequest:
 _PARSERS = {"file": _file, "exec": _exec, "capability": _capability, "network": _network,
             "signal": _signal, "ptrace": _ptrace, "selinux": _selinux, "mount": _mount,
             "umount": _umount, "pivot_root": _pivot_root, "mqueue": _mqueue,
-            "userns": _userns, "io_uring": _io_uring,
+            "userns": _userns, "io_uring": _io_uring, "link": _link,
+            "change_profile": _change_profile,
             **{kind: (lambda fields, kind=kind: _ipc(kind, fields)) for kind in IPC_CLASSES}}
 
 
@@ -254,6 +275,10 @@ def request_to_text(request: Request | SELinuxRequest) -> str:
             return f"mqueue:{perm}:{kind}:{name}" + (f":{label}" if label else "")
         case UsernsRequest():
             return "userns:create"
+        case LinkRequest(link=link, target=target, owner=owner):
+            return f"link:{link}:{target}" + (":owner" if owner else "")
+        case ChangeProfileRequest(target=target, exec=exec_path):
+            return f"change_profile:{target}" + (f":onexec={exec_path}" if exec_path else "")
         case IoUringRequest(perm=perm, label=label):
             return f"io_uring:{perm}" + (f":{label}" if label else "")
         case SELinuxRequest():
