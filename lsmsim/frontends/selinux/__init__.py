@@ -9,6 +9,7 @@ from ...model.selinux import SELinuxPolicy
 from .build import PolicyBuilder
 from .cil_build import CilBuilder
 from .cil_syntax import parse_cil
+from .neverallow import check_neverallows
 from .parser import parse_text
 
 
@@ -63,6 +64,7 @@ def load_cil_parsed(parsed: dict, texts: dict, name: str) -> SELinuxPolicy:
     policy = CilBuilder(parsed, texts).build(name)
     if not policy.types:
         raise PolicyError("no type declared in this policy", Position(name, 1, 1))
+    check_neverallows(policy)
     return policy
 
 
@@ -70,6 +72,7 @@ def load_selinux_text(text: str, file: str) -> SELinuxPolicy:
     policy = PolicyBuilder(file).build(parse_text(text, file))
     if not policy.types:
         raise PolicyError("no type declared in this policy", Position(file, 1, 1))
+    check_neverallows(policy)
     return policy
 
 
