@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import api
+from . import __version__, api
 from .errors import LsmsimError
 from .model.selinux import SELinuxPolicy
 from .graph import graph_to_dot, graph_to_json, stack_graph, transitions
@@ -23,6 +23,7 @@ EXIT_UNDECIDED = 3
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lsmsim", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"lsmsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     check = sub.add_parser("check", help="prove a child policy within its parent")

@@ -9,10 +9,11 @@ from lark import Lark, Token, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from ...errors import PolicyError, Position
+from ...grammars import grammar_file
 from ..positions import PositionedTransformer
 from . import syntax as s
 
-GRAMMAR = Path(__file__).resolve().parents[3] / "grammars" / "apparmor.lark"
+GRAMMAR = grammar_file("apparmor.lark")
 
 
 @lru_cache(maxsize=1)

@@ -13,9 +13,10 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ...errors import PolicyError, Position
+from ...grammars import grammar_file
 from ...model.source import Source
 
-GRAMMAR = Path(__file__).resolve().parents[3] / "grammars" / "cil.lark"
+GRAMMAR = grammar_file("cil.lark")
 
 
 class Quoted(str):

@@ -10,11 +10,12 @@ from lark import Lark, Token, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ...errors import PolicyError, Position
+from ...grammars import grammar_file
 from ...model.selinux import BoolExpr, CExpr
 from ...model.source import Source
 from ..positions import PositionedTransformer
 
-GRAMMAR = Path(__file__).resolve().parents[3] / "grammars" / "selinux.lark"
+GRAMMAR = grammar_file("selinux.lark")
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,11 @@
+"""Packages of the distribution. Everything else is in pyproject.toml.
+
+The grammars stay in the repository's top-level ``grammars/`` folder and are shipped
+inside the package as ``lsmsim._grammars`` (read by ``lsmsim.grammars``)."""
+from setuptools import find_packages, setup
+
+setup(
+    packages=find_packages(include=["lsmsim", "lsmsim.*"]) + ["lsmsim._grammars"],
+    package_dir={"lsmsim._grammars": "grammars"},
+    package_data={"lsmsim._grammars": ["*.lark"]},
+)
