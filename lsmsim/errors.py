@@ -31,3 +31,8 @@ class PolicyError(LsmsimError):
 
 class UsageError(LsmsimError):
     """Bad command-line or API usage (unknown profile, missing option)."""
+
+
+class PolicyWarning(UserWarning):
+    """Something in the input a user should know about that does not stop the analysis
+    (a file an include skipped); the message starts with ``file:line:col``."""

@@ -1,9 +1,10 @@
 """What every front end's Lark transformer shares: the source of a node or token."""
 from __future__ import annotations
 
-from lark import Token, Transformer
+from lark import Token, Transformer, Tree
 
 from ..model.source import Source
+from .nesting import refuse_deep_tree
 
 
 class PositionedTransformer(Transformer):
@@ -14,6 +15,12 @@ class PositionedTransformer(Transformer):
         super().__init__()
         self.file = file
         self.text = text
+
+    def transform(self, tree: Tree):
+        """The transformed tree; a tree nested past the limit is refused before the
+        (recursive) transformation starts, with the position of the deep node."""
+        refuse_deep_tree(tree, self.file)
+        return super().transform(tree)
 
     def _source(self, meta) -> Source:
         return Source(self.file, meta.line, meta.column,

@@ -70,12 +70,19 @@ class Manifest:
 
 def _layer_position(text: str, file: str, name: str) -> Position:
     """Where ``[layers.NAME]`` is written (TOML readers keep no positions)."""
-    pattern = re.compile(r"^\s*\[\s*layers\s*\.\s*\"?" + re.escape(name) + r"\"?\s*\]", re.M)
+    pattern = re.compile(r"^[ \t]*\[\s*layers\s*\.\s*\"?" + re.escape(name) + r"\"?\s*\]", re.M)
     match = pattern.search(text)
     if match is None:
         return Position(file, 1, 1)
     line = text.count("\n", 0, match.start()) + 1
     return Position(file, line, match.start() - text.rfind("\n", 0, match.start()))
+
+
+def _byte_position(data: bytes, offset: int, file: str) -> Position:
+    """Line and column (in characters) of byte ``offset`` of ``data``."""
+    start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[start:offset].decode("utf-8", errors="replace")) + 1
+    return Position(file, data.count(b"\n", 0, offset) + 1, column)
 
 
 def _strings(value, what: str, position: Position) -> tuple[str, ...]:
@@ -143,6 +150,9 @@ def read_manifest(path: str | Path) -> Manifest:
     file = str(path)
     try:
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise PolicyError("not valid UTF-8 (TOML is UTF-8 text)",
+                          _byte_position(path.read_bytes(), error.start, file)) from None
     except OSError as error:
         reason = "no such file" if isinstance(error, FileNotFoundError) else \
             f"cannot read: {error.strerror}"

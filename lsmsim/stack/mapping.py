@@ -9,10 +9,13 @@ kernel checks for them. An access a layer has no view of is not mediated there.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from ..model.requests import CapabilityRequest, FileRequest, NetworkRequest, Request
-from ..model.selinux import SELinuxRequest
-from .stack import Layer
+from ..model.selinux import Context, Level, SELinuxPolicy, SELinuxRequest
+
+if TYPE_CHECKING:  # the stack module reads labels through this one
+    from .stack import Layer
 
 # Classes whose object is a task: in a parent layer the peer carries the parent's subject.
 TASK_CLASSES = frozenset({"process", "process2"})
@@ -89,3 +92,35 @@ def map_to_parent(child: Layer, parent: Layer,
     perms = PARENT_PERMS.get((request.tclass, request.perm), (request.perm,))
     return [replace(request, scontext=parent.context, tcontext=target, perm=perm,
                     booleans=parent.booleans, parent_booleans=None) for perm in perms]
+
+
+def level_problem(policy: SELinuxPolicy, context: Context) -> str | None:
+    """Why the MLS range of ``context`` (a subject or an object label a manifest
+    writes) is not valid in ``policy``, or ``None``: every sensitivity and category
+    must be declared, the categories allowed at that sensitivity, and the high level
+    must dominate the low one, as the kernel requires of a valid context."""
+    if context.range is None:
+        return None
+    if not policy.sensitivities:
+        return f"{policy.file} declares no MLS sensitivities; write the context without a level"
+    for level in (context.range.low, context.range.high):
+        problem = _level_problem(policy, level)
+        if problem:
+            return problem
+    if not context.range.high.dominates(context.range.low, policy.sensitivity_order):
+        return "the high level does not dominate the low level"
+    return None
+
+
+def _level_problem(policy: SELinuxPolicy, level: Level) -> str | None:
+    if level.sensitivity not in policy.sensitivities:
+        return f"no sensitivity {level.sensitivity!r} in {policy.file}"
+    unknown = sorted(level.categories - set(policy.categories))
+    if unknown:
+        return f"no category {', '.join(unknown)} in {policy.file}"
+    allowed = policy.sensitivity_categories.get(level.sensitivity)
+    if allowed is not None and not level.categories <= allowed:
+        outside = sorted(level.categories - allowed)
+        return (f"category {', '.join(outside)} is not allowed at sensitivity "
+                f"{level.sensitivity} in {policy.file}")
+    return None

@@ -12,6 +12,7 @@ from ..model.policy import Policy, Profile
 from ..model.selinux import Context, SELinuxPolicy, parse_context
 from .file_contexts import FileContexts, read_file_contexts
 from .manifest import LayerSpec, Manifest, read_manifest
+from .mapping import level_problem
 
 
 def lsm_family(policy: Policy | SELinuxPolicy) -> str:
@@ -141,6 +142,9 @@ def _selinux_type(spec: LayerSpec, policy: SELinuxPolicy, context: Context, what
     if policy.canonical_type(context.type) not in policy.types:
         raise PolicyError(f"layer {spec.name!r}: {what} {context}: no type "
                           f"{context.type!r} in {policy.file}", spec.position)
+    problem = level_problem(policy, context)
+    if problem:
+        raise PolicyError(f"layer {spec.name!r}: {what} {context}: {problem}", spec.position)
 
 
 def _load_layer(spec: LayerSpec) -> Layer:

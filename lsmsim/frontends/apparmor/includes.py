@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 from pathlib import Path
 
-from ...errors import PolicyError, Position
+from ...errors import PolicyError, PolicyWarning, Position
+from ..nesting import MAX_NESTING, too_deep
 from . import syntax as s
 from .parser import parse_text
 
@@ -20,7 +22,9 @@ class IncludeLoader:
     ``<name>`` is searched in each include root, then in the main file's directory;
     ``"name"`` (or a bare name) is taken relative to the including file, then to each
     include root. Nothing outside those
-    directories is read (symlinks and ``..`` included), cycles are errors.
+    directories is read (symlinks and ``..`` included), cycles are errors. Includes
+    and the blocks around them count towards one nesting limit, so a chain of
+    includes is refused where it passes the limit rather than deep in the recursion.
     """
 
     def __init__(self, main_file: Path, roots: list[Path] | tuple[Path, ...] = ()):
@@ -33,24 +37,29 @@ class IncludeLoader:
         """Syntax nodes of the main file with every include spliced in place."""
         if not self.main_file.is_file():
             raise PolicyError("no such file", Position(str(self.main_file), 1, 1))
-        return self._read(self.main_file, ())
+        return self._read(self.main_file, (), 0)
 
     def _inside_roots(self, path: Path) -> bool:
         real = Path(os.path.realpath(path))
         return any(real == d or d in real.parents for d in self.allowed)
 
-    def _read(self, path: Path, stack: tuple[Path, ...]) -> tuple:
+    def _read(self, path: Path, stack: tuple[Path, ...], depth: int) -> tuple:
         try:
             text = path.read_text(encoding="utf-8", errors="surrogateescape")
         except OSError as error:
             raise PolicyError(f"cannot read: {error.strerror}", Position(str(path), 1, 1)) from None
         self.files_read.append(str(path))
         nodes = parse_text(text, str(path))
-        return self._splice(nodes, (*stack, Path(os.path.realpath(path))))
+        return self._splice(nodes, (*stack, Path(os.path.realpath(path))), depth)
 
-    def _splice(self, nodes, stack) -> tuple:
+    def _splice(self, nodes, stack, depth: int) -> tuple:
+        """``nodes`` with includes read in place; ``depth`` counts the includes and
+        blocks around them."""
         out = []
         for node in nodes:
+            if depth > MAX_NESTING and isinstance(node, (s.Include, s.ProfileDecl, s.Block,
+                                                         s.Conditional)):
+                raise too_deep(node.source.position)
             if isinstance(node, s.Include):
                 for target in self._resolve(node, Path(node.source.file)):
                     real = Path(os.path.realpath(target))
@@ -58,12 +67,14 @@ class IncludeLoader:
                         raise PolicyError(f"include loop: {target} includes itself "
                                           f"(via {' -> '.join(p.name for p in stack)})",
                                           node.source.position)
-                    out.extend(self._read(target, stack))
+                    out.extend(self._read(target, stack, depth + 1))
             elif isinstance(node, (s.ProfileDecl, s.Block)):
-                out.append(dataclasses.replace(node, items=self._splice(node.items, stack)))
+                out.append(dataclasses.replace(node, items=self._splice(node.items, stack,
+                                                                        depth + 1)))
             elif isinstance(node, s.Conditional):
-                out.append(dataclasses.replace(node, items=self._splice(node.items, stack),
-                                               otherwise=self._splice(node.otherwise, stack)))
+                out.append(dataclasses.replace(
+                    node, items=self._splice(node.items, stack, depth + 1),
+                    otherwise=self._splice(node.otherwise, stack, depth + 1)))
             else:
                 out.append(node)
         return tuple(out)
@@ -83,9 +94,7 @@ class IncludeLoader:
                 raise PolicyError(f"include {node.target!r} resolves to {candidate}, outside the "
                                   "include roots", node.source.position)
             if candidate.is_dir():
-                return [f for f in sorted(candidate.iterdir())
-                        if f.is_file() and not f.name.startswith(".")
-                        and not f.name.endswith(_SKIPPED_SUFFIXES) and self._inside_roots(f)]
+                return self._folder(candidate, node)
             return [candidate]
         if node.if_exists:
             return []
@@ -93,3 +102,19 @@ class IncludeLoader:
             else str(candidates[0])
         raise PolicyError(f"include {node.target!r} not found (looked in {where})",
                           node.source.position)
+
+    def _folder(self, folder: Path, node: s.Include) -> list[Path]:
+        """The files ``include <folder>`` reads, in name order; a link leading out of
+        the include roots is skipped with a warning naming it."""
+        files = []
+        for entry in sorted(folder.iterdir()):
+            if (entry.name.startswith(".") or entry.name.endswith(_SKIPPED_SUFFIXES)
+                    or not entry.is_file()):
+                continue
+            if not self._inside_roots(entry):
+                warnings.warn(PolicyWarning(
+                    f"{node.source.position}: include {node.target!r}: skipped {entry}, a link "
+                    f"to {os.path.realpath(entry)} outside the include roots"), stacklevel=2)
+                continue
+            files.append(entry)
+        return files

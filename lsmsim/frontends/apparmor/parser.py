@@ -284,7 +284,7 @@ def _describe(error: UnexpectedInput, text: str) -> str:
     if isinstance(error, UnexpectedCharacters):
         line = text.splitlines()[error.line - 1] if error.line - 1 < len(text.splitlines()) else ""
         word = re.match(r"\S*", line[error.column - 1:]).group(0) or text[error.pos_in_stream]
-        return f"syntax error at {word!r}"
+        return f"syntax error at {_excerpt(word)!r}"
     token = error.token
     expected = sorted(error.expected) if getattr(error, "expected", None) else []
     hint = ""
@@ -292,7 +292,12 @@ def _describe(error: UnexpectedInput, text: str) -> str:
         hint = " (a rule is missing its ',')"
     elif "COMMA" in expected and len(expected) <= 4:
         hint = " (expected ',')"
-    return f"syntax error at {str(token)!r}{hint}"
+    return f"syntax error at {_excerpt(str(token))!r}{hint}"
+
+
+def _excerpt(word: str, limit: int = 40) -> str:
+    """The start of an offending word: a binary file's first "word" can be megabytes."""
+    return word if len(word) <= limit else word[:limit] + "..."
 
 
 def parse_text(text: str, file: str) -> tuple:
