@@ -5,16 +5,17 @@ strings (:class:`Quoted`) or nested lists. Meaning is given later, keyword by ke
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-from lark import Lark, Token, Transformer
+from lark import Lark, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ...errors import PolicyError, Position
 from ...grammars import grammar_file
 from ...model.source import Source
+from ..nesting import MAX_NESTING, too_deep
 
 GRAMMAR = grammar_file("cil.lark")
 
@@ -23,9 +24,11 @@ class Quoted(str):
     """A quoted string (a file name or path), kept apart from symbols."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class SList:
-    """One list: its items and where it starts and ends in its file."""
+    """One list: its items and where it starts and ends in its file. Never changed
+    once built (not frozen only because a frozen init costs a third of parsing);
+    compared and hashed by identity, as nodes of a tree are."""
 
     items: tuple
     file: str
@@ -48,40 +51,106 @@ class SList:
 
 
 class _ToLists(Transformer):
-    """Builds :class:`SList` nodes while the LALR parser runs (no parse tree)."""
+    """Builds :class:`SList` nodes while the LALR parser runs (no parse tree).
+
+    Works on tokens of Lark and of lark-cython alike (both carry ``type``, ``value``
+    and positions)."""
 
     def __init__(self, file: str):
         super().__init__(visit_tokens=False)
         self.file = file
+        self.depth: dict[int, int] = {}  # id of a ``list`` node → how deep it nests
 
     def _atom(self, token):
-        if type(token) is not Token:
-            return token
-        kind = token.type
+        kind = getattr(token, "type", None)
         if kind == "SYMBOL":
-            return str(token)
-        if kind == "FLAT":
-            text = str(token)
-            return SList(tuple(text[1:-1].split()), self.file, token.line, token.column,
-                         token.start_pos, token.end_pos)
-        return Quoted(str(token)[1:-1])
+            return token.value
+        if kind == "NESTED":
+            return self._nested(token)
+        if kind == "STRING":
+            return Quoted(token.value[1:-1])
+        return token
+
+    def _nested(self, token) -> SList:
+        """A ``NESTED`` token's lists (at most three deep, symbols only): the lexer
+        has found where each list ends; this splits them at parentheses and blanks,
+        an innermost list in one step."""
+        text, base, file = token.value, token.start_pos, self.file
+        where = _positions(token.line, token.column, text)
+        stack: list[tuple[list, int]] = []
+        items: list = []
+        for match in _ITEM.finditer(text):
+            word = match.group()
+            first = word[0]
+            if first == "(":
+                if len(word) > 1:
+                    opened = match.start()
+                    items.append(SList(tuple(word[1:-1].split()), file, *where(opened),
+                                       base + opened, base + match.end()))
+                else:
+                    stack.append((items, match.start()))
+                    items = []
+            elif first == ")":
+                outer, opened = stack.pop()
+                outer.append(SList(tuple(items), file, *where(opened), base + opened,
+                                   base + match.end()))
+                items = outer
+            else:
+                items.append(word)
+        return items[0]
 
     def list(self, children):
         first, last = children[0], children[-1]
-        return SList(tuple(self._atom(c) for c in children[1:-1]), self.file, first.line,
-                     first.column, first.start_pos, last.end_pos)
+        items = tuple(self._atom(c) for c in children[1:-1])
+        node = SList(items, self.file, first.line, first.column, first.start_pos,
+                     last.end_pos)
+        # Nesting is measured here, as lists are built, so no later pass recurses
+        # into a list nested past the limit (a NESTED token is at most 3 deep).
+        depth = 1 + max((self.depth.get(id(i), 3) for i in items if type(i) is SList),
+                        default=0)
+        if depth > MAX_NESTING:
+            raise too_deep(node.position)
+        self.depth[id(node)] = depth
+        return node
 
     def start(self, children):
+        self.depth.clear()
         return tuple(self._atom(c) for c in children)
+
+
+# An innermost list, a parenthesis, or a word.
+_ITEM = re.compile(r"\([^()]*\)|[()]|[^\s()]+")
+
+
+def _positions(line: int, column: int, text: str):
+    """Line and column of an offset into a token that starts at ``line``:``column``."""
+    if "\n" not in text:
+        return lambda offset: (line, column + offset)
+
+    def where(offset: int) -> tuple[int, int]:
+        newline = text.rfind("\n", 0, offset)
+        if newline < 0:
+            return line, column + offset
+        return line + text.count("\n", 0, offset), offset - newline
+    return where
 
 
 @lru_cache(maxsize=1)
 def _parser() -> tuple[Lark, _ToLists]:
     # The transformer is embedded in the parser (LALR only): no tree is built. It
     # is built once; each parse tells the transformer which file it reads.
+    # lark-cython, where installed, runs the same grammar and tables about twice as fast.
     lists = _ToLists("")
     return Lark(GRAMMAR.read_text(), parser="lalr", lexer="basic", transformer=lists,
-                maybe_placeholders=False), lists
+                maybe_placeholders=False, **_fast_plugins()), lists
+
+
+def _fast_plugins() -> dict:
+    try:
+        import lark_cython
+    except ImportError:
+        return {}
+    return {"_plugins": lark_cython.plugins}
 
 
 def parse_cil(text: str, file: str) -> tuple:
@@ -89,6 +158,7 @@ def parse_cil(text: str, file: str) -> tuple:
     try:
         parser, lists = _parser()
         lists.file = file
+        lists.depth.clear()
         return parser.parse(text)
     except UnexpectedInput as error:
         line, column = getattr(error, "line", None), getattr(error, "column", None)
@@ -106,7 +176,7 @@ def parse_cil(text: str, file: str) -> tuple:
         else:
             token = error.token
             message = ("unbalanced ')'" if token.type == "RPAR"
-                       else f"syntax error at {str(token)!r}")
+                       else f"syntax error at {getattr(token, 'value', token)!r}")
         raise PolicyError(message, Position(file, line, column)) from None
 
 
