@@ -1,5 +1,7 @@
 """lsmsim: prove that a nested Linux Security Module policy stays within the policy
 of the namespace above it, or report each expansion with a concrete witness."""
+__version__ = "0.1.0"
+
 from .api import check, decide_request, detect_lsm, load
 from .errors import LsmsimError, PolicyError, UsageError
 from .graph import transitions
@@ -7,7 +9,6 @@ from .model.requests import CapabilityRequest, ExecRequest, FileRequest, Network
 from .stack import Stack, StackResult, check_stack, load_stack, simulate
 from .verify.result import CheckResult, Denial, Verdict
 
-__version__ = "0.1.0"
 
 __all__ = ["CapabilityRequest", "CheckResult", "Denial", "ExecRequest", "FileRequest",
            "LsmsimError", "NetworkRequest", "PolicyError", "Stack", "StackResult", "UsageError",

@@ -11,6 +11,7 @@ from . import __version__, api
 from .errors import LsmsimError
 from .model.selinux import SELinuxPolicy
 from .graph import graph_to_dot, graph_to_json, stack_graph, transitions
+from .batch import Run, check_children, emit, many_children
 from .report import FORMATS
 from .report.stack_report import STACK_FORMATS, simulation_to_text, simulations_to_json
 from .report.model_json import policy_to_json, policy_to_text
@@ -28,14 +29,21 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="prove a child policy within its parent")
     check.add_argument("stack", nargs="?", help="a stack manifest (instead of --child/--parent)")
-    check.add_argument("--child", help="the child policy file")
+    check.add_argument("--child", action="append", help="the child policy file, or a folder "
+                       "of them (repeatable: one report for every child)")
     check.add_argument("--child-profile", help="profile of the child file to check")
     check.add_argument("--parent", help="the parent policy file")
     check.add_argument("--parent-profile", help="profile of the parent file to check against")
     check.add_argument("-I", "--include", action="append", default=[], metavar="DIR",
                        help="include root for AppArmor 'include <...>' (repeatable)")
     check.add_argument("--lsm", choices=["apparmor", "selinux", "cil"])
-    check.add_argument("--format", choices=sorted(FORMATS), default="text")
+    check.add_argument("--format", choices=sorted([*FORMATS, "junit"]), default="text")
+    check.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes for "
+                       "many children (default: the CPU count)")
+    check.add_argument("--baseline", metavar="FILE", help="an earlier JSON or SARIF result: "
+                       "its findings are unchanged, only new ones fail")
+    check.add_argument("--write-baseline", metavar="FILE",
+                       help="also write this run's JSON result here (for --baseline)")
     check.add_argument("--output", help="write the report here instead of standard output")
     check.add_argument("--rlimit", type=int, default=None,
                        help="Z3 resource limit per query (deterministic)")
@@ -89,18 +97,24 @@ def _check(args) -> int:
             raise LsmsimError("give either a stack manifest or --child/--parent, not both")
         stack = load_stack(args.stack)
         result = check_stack(stack, **({"rlimit": args.rlimit} if args.rlimit else {}))
-        _write(STACK_FORMATS[args.format](result), args.output)
-        return result.exit_code
+        return _emit(Run.of_stack(result), args)
     if not args.child or not args.parent:
         raise LsmsimError("check needs --child FILE and --parent FILE (or a stack manifest)")
-    child = api.load(args.child, args.include, args.lsm)
-    parent = api.load(args.parent, args.include, args.lsm)
     kwargs = {"rlimit": args.rlimit} if args.rlimit else {}
     if args.booleans:
         kwargs["booleans"] = _booleans(args.booleans)
+    if many_children(args.child):
+        return _emit(check_children(args.child, args.parent, args.include, args.lsm,
+                                    args.child_profile, args.parent_profile, kwargs,
+                                    args.jobs), args)
+    child = api.load(args.child[0], args.include, args.lsm)
+    parent = api.load(args.parent, args.include, args.lsm)
     result = api.check(child, parent, args.child_profile, args.parent_profile, **kwargs)
-    _write(FORMATS[args.format](result), args.output)
-    return result.exit_code
+    return _emit(Run.of_check(result, parent), args)
+
+
+def _emit(run: Run, args) -> int:
+    return emit(run, args.format, args.output, args.baseline, args.write_baseline)
 
 
 def _simulate(args) -> int:

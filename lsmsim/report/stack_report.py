@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import json
 
+from ..batch.pairs import pairs_of_stack
 from ..stack.check import StackResult
 from ..stack.simulate import DENIED, Simulation
 from ..verify.result import Verdict
 from .json_report import result_to_dict
-from .sarif import sarif_log, sarif_results
+from .sarif import pairs_to_sarif
 from .text import result_to_text
 
 
@@ -50,8 +51,7 @@ def stack_to_json(result: StackResult) -> str:
 
 
 def stack_to_sarif(result: StackResult) -> str:
-    return sarif_log([item for p in result.checked
-                      for item in sarif_results(p.result, f"[{_title(p)}] ")])
+    return pairs_to_sarif(pairs_of_stack(result))
 
 
 STACK_FORMATS = {"text": stack_to_text, "json": stack_to_json, "sarif": stack_to_sarif}

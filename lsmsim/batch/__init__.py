@@ -1,0 +1,35 @@
+"""Many checks in one run: children from files and folders, worker processes, one
+aggregated report (text, JSON, SARIF, JUnit XML), baselines."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from .output import Run, emit
+from .pairs import PairReport, worst_exit_code
+from .runner import default_workers, run_jobs
+from .targets import child_files, is_leftover
+from .worker import CheckJob, run_job
+
+
+def many_children(children: list[str]) -> bool:
+    """Whether ``--child`` names more than one policy: several, or a folder (a CIL
+    folder is one policy)."""
+    return len(children) > 1 or (Path(children[0]).is_dir()
+                                 and not any(Path(children[0]).glob("*.cil")))
+
+
+def check_children(children: list[str], parent: str, include=(), lsm: str | None = None,
+                   child_profile: str | None = None, parent_profile: str | None = None,
+                   options: dict | None = None, workers: int | None = None) -> Run:
+    """Every child file (folders expanded) within ``parent``, ``workers`` at a time."""
+    jobs = [CheckJob(child, parent, tuple(include), lsm, child_profile, parent_profile,
+                     tuple(sorted((options or {}).items())))
+            for child in child_files(children)]
+    start = time.perf_counter()
+    pairs = run_jobs(jobs, workers)
+    return Run.of_pairs(pairs, time.perf_counter() - start)
+
+
+__all__ = ["CheckJob", "PairReport", "Run", "check_children", "child_files", "default_workers",
+           "emit", "is_leftover", "many_children", "run_job", "run_jobs", "worst_exit_code"]

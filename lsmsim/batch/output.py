@@ -1,0 +1,150 @@
+"""The report of a check run in the format asked for, compared with a baseline when
+one is given, and the exit code that goes with it."""
+from __future__ import annotations
+
+import json
+import sys
+
+from ..report import FORMATS
+from ..report.baseline import Comparison, compare, findings_of_pairs, read_baseline
+from ..report.json_report import result_to_dict
+from ..report.junit import pairs_to_junit
+from ..report.sarif import pairs_to_sarif
+from ..report.stack_report import STACK_FORMATS, stack_to_dict
+from ..report.text import result_to_text
+from .pairs import pairs_of_check, pairs_of_stack, run_verdict, worst_exit_code
+
+
+def pairs_to_dict(pairs, seconds: float | None = None) -> dict:
+    """The JSON of a run of many pairs: the worst verdict and one entry per pair
+    (the DESIGN §3 keys, plus ``child_file``/``parent_file`` and ``error``)."""
+    entries = []
+    for pair in pairs:
+        entry = {"child_file": pair.child_file, "parent_file": pair.parent_file,
+                 "context": pair.context, "exit_code": pair.exit_code}
+        if pair.result is not None:
+            entry.update(result_to_dict(pair.result))
+        else:
+            entry.update({"verdict": "error", "error": pair.error})
+        entries.append(entry)
+    checked = [p.result for p in pairs if p.result is not None]
+    return {"verdict": run_verdict(pairs), "exit_code": worst_exit_code(p.exit_code
+                                                                         for p in pairs),
+            "pairs": entries,
+            "stats": {"pairs": len(pairs), "queries": sum(r.queries for r in checked),
+                      "seconds": round(sum(r.seconds for r in checked), 4),
+                      **({"wall_seconds": round(seconds, 3)} if seconds is not None else {})}}
+
+
+def pairs_to_text(pairs, seconds: float | None = None) -> str:
+    counts = {}
+    for pair in pairs:
+        counts[pair.verdict] = counts.get(pair.verdict, 0) + 1
+    summary = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
+    lines = [f"{run_verdict(pairs)}: {len(pairs)} pair(s): {summary}"]
+    for pair in pairs:
+        lines.append("")
+        lines.append(f"== {pair.title}")
+        lines.append(f"error: {pair.error}" if pair.result is None
+                     else result_to_text(pair.result).rstrip("\n"))
+    if seconds is not None:
+        lines.append("")
+        lines.append(f"{len(pairs)} pair(s) in {seconds:.2f} s")
+    return "\n".join(lines) + "\n"
+
+
+def _check_dicts(document: dict) -> list[dict]:
+    """The per-pair parts of a JSON document, in the order findings are listed."""
+    if "pairs" not in document:
+        return [document]
+    return [entry for entry in document["pairs"] if entry.get("verdict") not in (None, "error")]
+
+
+def annotate_json(document: dict, pairs, comparison: Comparison | None) -> dict:
+    """Add each finding's fingerprint (and, against a baseline, its state and the
+    fixed findings) to a JSON document of ``pairs``."""
+    findings = iter(findings_of_pairs(pairs))
+    states = iter(comparison.states) if comparison else None
+    for check in _check_dicts(document):
+        for item in [*check.get("denials", []), *check.get("undecided", [])]:
+            item["fingerprint"] = next(findings).fingerprint
+            if states is not None:
+                item["baseline_state"] = next(states)
+    if comparison is not None:
+        document["baseline"] = {
+            "new": len(comparison.new),
+            "unchanged": comparison.states.count("unchanged"),
+            "fixed": [{"fingerprint": f.fingerprint, "kind": f.kind,
+                       "child_profile": f.child_profile, "rule": f.rule_text}
+                      for f in comparison.fixed]}
+    return document
+
+
+def _baseline_text(comparison: Comparison) -> str:
+    lines = ["", f"baseline: {len(comparison.new)} new, "
+                 f"{comparison.states.count('unchanged')} unchanged, "
+                 f"{len(comparison.fixed)} fixed"]
+    lines += [f"  new:   {f.describe()}" for f in comparison.new]
+    lines += [f"  fixed: {f.describe()}" for f in comparison.fixed]
+    return "\n".join(lines) + "\n"
+
+
+class Run:
+    """A check run's pairs, with what the single-pair and stack formats need."""
+
+    def __init__(self, pairs, text, document):
+        self.pairs = tuple(pairs)
+        self._text = text
+        self._document = document
+
+    @classmethod
+    def of_check(cls, result, parent=None) -> "Run":
+        return cls(pairs_of_check(result, parent), lambda: FORMATS["text"](result),
+                   lambda: result_to_dict(result))
+
+    @classmethod
+    def of_stack(cls, result) -> "Run":
+        return cls(pairs_of_stack(result), lambda: STACK_FORMATS["text"](result),
+                   lambda: stack_to_dict(result))
+
+    @classmethod
+    def of_pairs(cls, pairs, seconds: float | None = None) -> "Run":
+        return cls(pairs, lambda: pairs_to_text(pairs, seconds),
+                   lambda: pairs_to_dict(pairs, seconds))
+
+    def render(self, fmt: str, comparison: Comparison | None = None) -> str:
+        if fmt == "sarif":
+            return pairs_to_sarif(self.pairs, comparison)
+        if fmt == "junit":
+            return pairs_to_junit(self.pairs)
+        if fmt == "json":
+            return json.dumps(annotate_json(self._document(), self.pairs, comparison),
+                              indent=2) + "\n"
+        return self._text() + (_baseline_text(comparison) if comparison else "")
+
+    def exit_code(self, comparison: Comparison | None = None) -> int:
+        """The worst pair's code; against a baseline only new findings count (an
+        error of a pair still does)."""
+        codes = [p.exit_code for p in self.pairs]
+        if comparison is None:
+            return worst_exit_code(codes)
+        errors = [code for code in codes if code in (2, 4)]
+        return worst_exit_code([comparison.exit_code, *errors])
+
+
+def emit(run: Run, fmt: str, output: str | None, baseline: str | None = None,
+         write_baseline: str | None = None) -> int:
+    """Write the report (to ``output`` or standard output) and return the exit code."""
+    comparison = compare(findings_of_pairs(run.pairs), read_baseline(baseline)) \
+        if baseline else None
+    text = run.render(fmt, comparison)
+    if write_baseline:
+        with open(write_baseline, "w", encoding="utf-8") as handle:
+            handle.write(run.render("json"))
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+    return run.exit_code(comparison)
+
