@@ -97,7 +97,7 @@ def _check(args) -> int:
             raise LsmsimError("give either a stack manifest or --child/--parent, not both")
         stack = load_stack(args.stack)
         result = check_stack(stack, **({"rlimit": args.rlimit} if args.rlimit else {}))
-        return _emit(Run.of_stack(result), args)
+        return _emit(Run.of_stack(result, stack), args)
     if not args.child or not args.parent:
         raise LsmsimError("check needs --child FILE and --parent FILE (or a stack manifest)")
     kwargs = {"rlimit": args.rlimit} if args.rlimit else {}

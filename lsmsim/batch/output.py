@@ -103,8 +103,8 @@ class Run:
                    lambda: result_to_dict(result))
 
     @classmethod
-    def of_stack(cls, result) -> "Run":
-        return cls(pairs_of_stack(result), lambda: STACK_FORMATS["text"](result),
+    def of_stack(cls, result, stack=None) -> "Run":
+        return cls(pairs_of_stack(result, stack), lambda: STACK_FORMATS["text"](result),
                    lambda: stack_to_dict(result))
 
     @classmethod

@@ -69,11 +69,14 @@ def pairs_of_check(result: CheckResult, parent: object = None) -> tuple[PairRepo
                        related=related_for(result, parent)),)
 
 
-def pairs_of_stack(result: StackResult) -> tuple[PairReport, ...]:
-    """The compared layer pairs of a stack (pairs of different LSMs are not checks)."""
+def pairs_of_stack(result: StackResult, stack=None) -> tuple[PairReport, ...]:
+    """The compared layer pairs of a stack (pairs of different LSMs are not checks);
+    with the loaded ``stack``, reports name the ancestors' closest rules."""
     return tuple(PairReport(result.file, result.file, p.result,
                             context=f"{result.stack}: "
-                                    f"{layer_pair_title(p.ancestor, p.child, p.relation)}")
+                                    f"{layer_pair_title(p.ancestor, p.child, p.relation)}",
+                            related=related_for(p.result, stack.layer(p.ancestor).policy)
+                            if stack is not None else ())
                  for p in result.checked)
 
 
