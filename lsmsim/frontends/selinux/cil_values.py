@@ -69,6 +69,7 @@ class Values:
         self.class_perms = class_perms
         self.sens_categories = sens_categories
         self._resolving: set[str] = set()
+        self._written_perms: dict[tuple, tuple[tuple[str, frozenset[str]], ...]] = {}
 
     # --- categories, levels, ranges ---
     def category(self, name, scope: Scope, node: SList) -> str:
@@ -180,6 +181,21 @@ class Values:
                           mapping: Mapping[str, Mapping[str, list]] | None = None
                           ) -> tuple[tuple[str, frozenset[str]], ...]:
         """``(class (perms))``, a named classpermission, or a classmap's permissions."""
+        # A policy writes the same few hundred (class (perms)) lists over and over:
+        # outside macros (where arguments could change a name) each is resolved once.
+        if (mapping is None and type(item) is SList and len(item.items) == 2
+                and not scope.params and type(item.items[1]) is SList):
+            key = (scope.chain, item.items[0], item.items[1].items)
+            found = self._written_perms.get(key)
+            if found is None:
+                found = self._written_perms[key] = self._class_permissions(item, scope, node,
+                                                                           None)
+            return found
+        return self._class_permissions(item, scope, node, mapping)
+
+    def _class_permissions(self, item, scope: Scope, node: SList,
+                           mapping: Mapping[str, Mapping[str, list]] | None
+                           ) -> tuple[tuple[str, frozenset[str]], ...]:
         found = self.symbols.lookup("classpermissions", item, scope) if type(item) is str \
             else None
         if type(found) is Anonymous:
