@@ -100,7 +100,7 @@ def test_unrelated_change_and_respacing_keep_fingerprints(tmp_path):
     now = {d["rule"]["text"]: d["fingerprint"] for d in json.loads(after)["denials"]}
     old = {d["rule"]["text"]: d["fingerprint"] for d in json.loads(before)["denials"]}
     assert now["capability sys_admin,"] == old["capability sys_admin,"]
-    assert now["/var/lib/app/**\trw,"] == old["/var/lib/app/** rw,"]
+    assert now["/var/lib/app/** rw,"] == old["/var/lib/app/** rw,"]
 
 
 def test_sarif_baseline_marks_states_and_lists_fixed_as_absent(tmp_path):
