@@ -327,6 +327,52 @@ class SELinuxPolicy:
         return dict(self.booleans)
 
 
+# --- type sets as integer bitsets ---------------------------------------------------------
+
+class TypeBits:
+    """A policy's type sets as integer bitsets, each expanded once.
+
+    ``ids`` gives the bit numbers of each type name (its own index in ``policy.types``
+    unless given: a check over two policies numbers the types of both)."""
+
+    def __init__(self, policy: SELinuxPolicy, ids: Mapping[str, list[int]] | None = None):
+        self.policy = policy
+        self.ids = ids if ids is not None else {n: [i] for i, n in enumerate(policy.types)}
+        self.names = {i: n for n, found in self.ids.items() for i in found}
+        self._names: dict[str, int] = {}
+        self._sets: dict[TypeSet, int] = {}
+
+    def name(self, name: str) -> int:
+        """The bits of a type (or an alias of one) or of an attribute's members."""
+        found = self._names.get(name)
+        if found is None:
+            members = self.policy.attributes.get(name)
+            if members is None:
+                members = (self.policy.canonical_type(name),)
+            found = 0
+            for member in members:
+                for i in self.ids.get(member, ()):
+                    found |= 1 << i
+            self._names[name] = found
+        return found
+
+    def of(self, types: TypeSet) -> int:
+        """The types a set names (``self`` is left to the caller)."""
+        found = self._sets.get(types)
+        if found is None:
+            found = 0
+            for n in types.names:
+                found |= self.name(n)
+            for n in types.excluded:
+                found &= ~self.name(n)
+            self._sets[types] = found
+        return found
+
+    def first(self, bits: int) -> str:
+        """The name of the lowest type in ``bits`` (which is not empty)."""
+        return self.names[(bits & -bits).bit_length() - 1]
+
+
 # --- requests -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)

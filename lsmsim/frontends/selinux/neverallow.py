@@ -8,47 +8,7 @@ policy's types, so each (neverallow, allow) pair costs a few integer ``&``.
 from __future__ import annotations
 
 from ...errors import PolicyError
-from ...model.selinux import AVRule, SELinuxPolicy, TypeSet
-
-
-class TypeBits:
-    """Type sets of one policy as integer bitsets (bit ``i`` = ``policy.types[i]``)."""
-
-    def __init__(self, policy: SELinuxPolicy):
-        self.policy = policy
-        self.index = {name: i for i, name in enumerate(policy.types)}
-        self._names: dict[str, int] = {}
-        self._sets: dict[TypeSet, int] = {}
-
-    def name(self, name: str) -> int:
-        """The bits of a type (or its alias) or of an attribute's members."""
-        found = self._names.get(name)
-        if found is None:
-            members = self.policy.attributes.get(name)
-            if members is None:
-                members = (self.policy.canonical_type(name),)
-            found = 0
-            for member in members:
-                i = self.index.get(member)
-                if i is not None:
-                    found |= 1 << i
-            self._names[name] = found
-        return found
-
-    def of(self, types: TypeSet) -> int:
-        """The explicit types of a set (``self`` is left to the caller)."""
-        found = self._sets.get(types)
-        if found is None:
-            found = 0
-            for n in types.names:
-                found |= self.name(n)
-            for n in types.excluded:
-                found &= ~self.name(n)
-            self._sets[types] = found
-        return found
-
-    def first(self, bits: int) -> str:
-        return self.policy.types[(bits & -bits).bit_length() - 1]
+from ...model.selinux import AVRule, SELinuxPolicy, TypeBits
 
 
 def _overlap(bits: TypeBits, allow: AVRule, never: AVRule) -> tuple[str, str] | None:
@@ -104,4 +64,4 @@ def check_neverallows(policy: SELinuxPolicy) -> None:
             allow.source.position if allow.source else None)
 
 
-__all__ = ["TypeBits", "check_neverallows", "violations"]
+__all__ = ["check_neverallows", "violations"]
