@@ -10,7 +10,8 @@ from .model.policy import Policy, Profile
 from .model.selinux import SELinuxPolicy
 from .model.requests import Request
 from .simulate.decide import Decision, decide
-from .verify.check import check_within, select_profile
+from .verify.check import DEFAULT_ENGINE, ENGINES, check_within, select_profile
+from .verify.context import DEFAULT_BUDGET
 from .verify.prover import DEFAULT_RLIMIT
 from .verify.result import CheckResult
 from .verify.selinux_check import check_selinux
@@ -56,11 +57,16 @@ def load(path: str | Path, include: list[str | Path] | tuple = (),
 
 def check(child: Policy | SELinuxPolicy, within: Policy | SELinuxPolicy,
           child_profile: str | None = None, parent_profile: str | None = None,
-          rlimit: int = DEFAULT_RLIMIT, booleans: dict[str, bool] | None = None) -> CheckResult:
+          rlimit: int = DEFAULT_RLIMIT, booleans: dict[str, bool] | None = None,
+          engine: str = DEFAULT_ENGINE, budget: int = DEFAULT_BUDGET) -> CheckResult:
     """Prove ``child`` within the parent policy ``within``, or list its expansions.
-    ``booleans`` fixes SELinux booleans by name (others range over every value)."""
+    ``booleans`` fixes SELinux booleans by name (others range over every value).
+    For AppArmor, ``engine`` is ``automata`` (default) or ``z3`` and ``budget`` bounds
+    the work of the whole check (:class:`lsmsim.verify.context.Budget`)."""
     kinds = {isinstance(child, SELinuxPolicy), isinstance(within, SELinuxPolicy)}
     if kinds == {True}:
+        if engine not in ENGINES:
+            raise UsageError(f"unknown engine {engine!r}")
         return check_selinux(child, within, rlimit, booleans)
     if kinds == {True, False}:
         raise UsageError(f"cannot check {child.lsm} policy {child.file} within {within.lsm} "
@@ -68,7 +74,7 @@ def check(child: Policy | SELinuxPolicy, within: Policy | SELinuxPolicy,
                          "supported yet")
     if booleans:
         raise UsageError("--bool applies to SELinux policies only")
-    return check_within(child, within, child_profile, parent_profile, rlimit)
+    return check_within(child, within, child_profile, parent_profile, rlimit, engine, budget)
 
 
 def decide_request(policy: Policy, request: Request, profile: str | None = None) -> Decision:

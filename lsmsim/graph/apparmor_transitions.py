@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import networkx as nx
 
+from ..automata.attach import attachments_reached
 from ..model.change_profile import ChangeProfileRule
+from ..model.decision import AMBIGUOUS
 from ..model.policy import Policy, Profile
 from ..model.rules import ExecKind, FileRule
 
@@ -39,8 +41,12 @@ def _exec_targets(policy: Policy, name: str, profile: Profile, rule: FileRule) -
             f"{name}//{mode.target.removeprefix(profile.name + '//')}"
         found = [n for n, _ in pool if n == wanted]
     else:
-        found = [n for n, p in pool if p.attachment is not None
-                 and p.attachment.may_overlap(rule.glob)]
+        # The kernel picks one attachment per path (lsmsim.model.decision); an edge
+        # goes to each profile it picks for some path of the rule.
+        reached = attachments_reached(rule.glob, [p for _, p in pool if p.attachment])
+        found = [n for n, p in pool if any(p is r for r in reached)]
+        if not any(r is None or r is AMBIGUOUS for r in reached):
+            return found
     fallback = {ExecKind.INHERIT: [name], ExecKind.UNCONFINED: [UNCONFINED]}.get(
         mode.fallback, [])
     if mode.target and not found:

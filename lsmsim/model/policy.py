@@ -104,11 +104,3 @@ class Policy:
             head, _, rest = rest.partition("//")
             found = found.child(head)
         return found
-
-    def attached_to(self, path: str) -> Profile | None:
-        """The top-level profile whose attachment (or path-like name) matches ``path``;
-        an exact attachment beats a glob, as in the kernel's attachment search."""
-        candidates = [p for p in self.profiles if p.attachment and p.attachment.matches(path)]
-        exact = [p for p in candidates if p.attachment.is_literal]
-        pool = exact or candidates
-        return max(pool, key=lambda p: len(p.attachment.literal_prefix), default=None)

@@ -37,6 +37,8 @@ def result_to_dict(result: CheckResult) -> dict:
                       for u in result.undecided],
         "warnings": list(result.warnings),
         "stats": {"queries": result.queries, "seconds": round(result.seconds, 4),
+                  "product_states": result.product_states,
+                  "check_seconds": round(result.elapsed, 4),
                   "profile_pairs": len(result.pairs)},
     }
 

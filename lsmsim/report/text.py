@@ -61,6 +61,9 @@ def result_to_text(result: CheckResult) -> str:
     for warning in result.warnings:
         lines.append(f"warning: {warning}")
     lines.append("")
-    lines.append(f"{result.queries} solver queries, {result.seconds:.2f} s in the solver, "
-                 f"{len(result.pairs)} profile pair(s)")
+    work = [f"{result.queries} solver queries ({result.seconds:.2f} s)"]
+    if result.product_states:
+        work.insert(0, f"{result.product_states:,} automaton states")
+    lines.append(f"{', '.join(work)}, {len(result.pairs)} profile pair(s)"
+                 + (f", {result.elapsed:.2f} s in all" if result.elapsed else ""))
     return "\n".join(lines) + "\n"

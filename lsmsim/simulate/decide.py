@@ -16,8 +16,9 @@ from ..model.task_classes import IoUringRequest, IoUringRule, UsernsRequest, Use
 from ..model.policy import Profile
 from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
                               NetworkRequest, PtraceRequest, Request, SignalRequest)
-from ..model.rules import (CapabilityRule, ExecMode, FileRule, Half, IpcRule, NetworkRule,
-                           PtraceRule, Rule, SignalRule)
+from ..model.decision import allowed, exec_applies, exec_deciders, file_allows
+from ..model.rules import (FILE_PERMS, CapabilityRule, ExecMode, FileRule, Half, IpcRule,
+                           NetworkRule, PtraceRule, Rule, SignalRule)
 
 
 @dataclass(frozen=True)
@@ -31,26 +32,31 @@ class Decision:
     exec_mode: ExecMode | None = None
 
 
+def _half(owner: bool) -> Half:
+    return Half.OWNER if owner else Half.OTHER
+
+
 def file_permissions(profile: Profile, path: str, owner: bool) -> frozenset[str]:
     """Letters granted on ``path``: union of matching allows minus every matching deny."""
-    probe = FileRequest(path, frozenset("rwalkmx"), owner)
-    granted, removed = set(), set()
-    for rule in profile.rules_of(FileRule):
-        (removed if rule.deny else granted).update(rule.matches(probe))
+    rules = profile.rules_of(FileRule)
+    matched = {id(r) for r in rules if r.glob.matches(path)}
+    half = _half(owner)
+    granted = {letter for letter in FILE_PERMS
+               if file_allows(rules, letter, half, lambda r: id(r) in matched)}
     # 'l' on a path alone comes from link rules; a deny never masks it there.
     if any(not r.deny and r.covers(path, owner) for r in profile.rules_of(LinkRule)):
         granted.add("l")
-    return frozenset(granted - removed)
+    return frozenset(granted)
 
 
 def exec_rules_at(profile: Profile, path: str, owner: bool) -> list[FileRule]:
-    """The allow rules whose exec transition applies at ``path``: exact paths (no
-    wildcard) beat globs."""
-    probe = FileRequest(path, frozenset("x"), owner)
-    rules = [r for r in profile.rules_of(FileRule)
-             if not r.deny and r.exec is not None and r.covers(probe)]
-    exact = [r for r in rules if r.glob.is_exact]
-    return exact or rules
+    """The allow rules whose exec transition applies at ``path`` (exact paths beat
+    globs: :func:`lsmsim.model.decision.exec_applies`)."""
+    half = _half(owner)
+    rules = profile.rules_of(FileRule)
+    matched = {id(r) for r in exec_deciders(rules, half) if r.glob.matches(path)}
+    return [r for r in exec_deciders(rules, half)
+            if exec_applies(r, rules, half, lambda r: id(r) in matched)]
 
 
 def exec_mode_at(profile: Profile, path: str, owner: bool) -> ExecMode | None:
@@ -98,11 +104,11 @@ def _decide_link(profile: Profile, request: LinkRequest) -> Decision:
 
 
 def _decide_named(profile: Profile, request, kind: type, label: str) -> Decision:
-    allowing = [r for r in profile.rules_of(kind) if not r.deny and r.matches(request)]
-    denying = [r for r in profile.rules_of(kind) if r.deny and r.matches(request)]
-    allowed = bool(allowing) and not denying
-    return Decision(allowed, frozenset() if allowed else frozenset({label}),
-                    tuple(allowing + denying))
+    rules = profile.rules_of(kind)
+    matching = [r for r in rules if r.matches(request)]
+    ok = allowed(matching, lambda r: True)
+    return Decision(ok, frozenset() if ok else frozenset({label}),
+                    tuple([r for r in matching if not r.deny] + [r for r in matching if r.deny]))
 
 
 def decide(profile: Profile, request: Request) -> Decision:

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from ..model.policy import Policy, Profile
-from ..model.rules import ExecKind, ExecMode
+from ..model.rules import ExecMode
+from ..model.decision import AMBIGUOUS, FAILED, UNCONFINED, exec_target
 from .decide import exec_mode_at
-
-UNCONFINED = "unconfined"
 
 
 def exec_transition(policy: Policy, profile: Profile | str, path: str, owner: bool = False
@@ -20,21 +19,7 @@ def exec_transition(policy: Policy, profile: Profile | str, path: str, owner: bo
     mode = exec_mode_at(profile, path, owner)
     if mode is None:
         return None, None
-    if mode.kind is ExecKind.INHERIT:
-        return profile, mode
-    if mode.kind is ExecKind.UNCONFINED:
-        return UNCONFINED, mode
-    pool = profile.children if mode.kind is ExecKind.CHILD else policy.profiles
-    if mode.target:
-        name = mode.target.removeprefix(profile.name + "//") if mode.kind is ExecKind.CHILD \
-            else mode.target
-        found = next((p for p in pool if p.name == name), None)
-    else:
-        matching = [p for p in pool if p.attachment is not None and p.attachment.matches(path)]
-        exact = [p for p in matching if p.attachment.is_literal]
-        found = max(exact or matching, key=lambda p: len(p.attachment.literal_prefix),
-                    default=None)
-    if found is not None:
-        return found, mode
-    fallback = {ExecKind.INHERIT: profile, ExecKind.UNCONFINED: UNCONFINED}
-    return fallback.get(mode.fallback), mode
+    target = exec_target(policy, profile, mode, lambda p: p.attachment.matches(path))
+    if target in (FAILED, AMBIGUOUS):
+        return None, mode
+    return target, mode

@@ -9,7 +9,8 @@ from ..model.names import CAPABILITIES
 from ..model.requests import CapabilityRequest, ExecRequest
 from ..model.selinux import Context, SELinuxRequest
 from ..simulate.transition import UNCONFINED
-from ..verify.check import check_within
+from ..verify.check import DEFAULT_ENGINE, check_within
+from ..verify.context import DEFAULT_BUDGET
 from ..verify.prover import DEFAULT_RLIMIT
 from ..verify.result import CheckResult, Denial, Undecided, Verdict
 from ..verify.selinux_check import check_selinux
@@ -112,12 +113,12 @@ def _confirmed(stack: Stack, layer: Layer, ancestor: Layer, result: CheckResult)
     return replace(result, denials=tuple(denials), undecided=tuple(undecided))
 
 
-def check_pair(stack: Stack, layer: Layer, ancestor: Layer, rlimit: int = DEFAULT_RLIMIT
-               ) -> CheckResult:
+def check_pair(stack: Stack, layer: Layer, ancestor: Layer, rlimit: int = DEFAULT_RLIMIT,
+               engine: str = DEFAULT_ENGINE, budget: int = DEFAULT_BUDGET) -> CheckResult:
     """``layer``'s subject within ``ancestor``'s (both of the same LSM)."""
     if layer.lsm == "apparmor":
         result = check_within(layer.policy, ancestor.policy, layer.profile.name,
-                              ancestor.profile.name, rlimit)
+                              ancestor.profile.name, rlimit, engine, budget)
     else:
         projected = project_ancestor(layer.policy, ancestor, _parent_view(stack, layer, ancestor))
         result = check_selinux(layer.policy, projected, rlimit)
@@ -125,8 +126,10 @@ def check_pair(stack: Stack, layer: Layer, ancestor: Layer, rlimit: int = DEFAUL
     return _confirmed(stack, layer, ancestor, result)
 
 
-def check_stack(stack: Stack, rlimit: int = DEFAULT_RLIMIT) -> StackResult:
-    """Check every layer against every ancestor of its own LSM."""
+def check_stack(stack: Stack, rlimit: int = DEFAULT_RLIMIT, engine: str = DEFAULT_ENGINE,
+                budget: int = DEFAULT_BUDGET) -> StackResult:
+    """Check every layer against every ancestor of its own LSM (``engine`` and
+    ``budget`` as for :func:`lsmsim.check`, per pair of layers)."""
     pairs = []
     for _, child in stack.edges():
         ancestors = stack.ancestors(child.name)
@@ -140,5 +143,6 @@ def check_stack(stack: Stack, rlimit: int = DEFAULT_RLIMIT) -> StackResult:
             if ancestor.lsm == child.lsm:
                 relation = PARENT if ancestor is parent else ANCESTOR
                 pairs.append(LayerPairResult(ancestor.name, child.name, relation,
-                                             check_pair(stack, child, ancestor, rlimit)))
+                                             check_pair(stack, child, ancestor, rlimit,
+                                                        engine, budget)))
     return StackResult(stack.name, stack.file, tuple(pairs))

@@ -2,14 +2,17 @@
 profiles that exec transitions lead to."""
 from __future__ import annotations
 
+import time
 from collections import deque
 from typing import Callable, Iterable, Iterator
 
 from ..errors import PolicyError, Position, UsageError
 from ..model.policy import Policy, Profile
-from .context import CheckContext, FollowPair, Pair, Warning
+from ..automata.profile import AutomatonCache
+from .context import DEFAULT_BUDGET, Budget, CheckContext, FollowPair, Pair, Stats, Warning
 from .change_profile_check import check_change_profile
 from .exec_check import check_exec
+from .path_check import check_paths
 from .file_check import check_files
 from .hat_check import check_hats
 from .link_check import check_links
@@ -23,12 +26,18 @@ from .result import CheckResult, Denial, Subject, Undecided
 
 ClassCheck = Callable[[CheckContext], Iterator[object]]
 
-# One entry per mediated class; a new rule kind adds its check here.
-CLASS_CHECKS: tuple[ClassCheck, ...] = (check_files, check_exec, check_capabilities, check_network,
-                                         check_signal, check_ptrace, check_ipc, check_mount,
-                                         check_userns, check_io_uring, check_mqueue,
-                                         check_links, check_change_profile, check_hats,
-                                         check_unmodelled)
+# One entry per mediated class; a new rule kind adds its check here. The engines
+# differ only in how file permissions and exec transitions are decided.
+OTHER_CHECKS: tuple[ClassCheck, ...] = (check_capabilities, check_network, check_signal,
+                                        check_ptrace, check_ipc, check_mount, check_userns,
+                                        check_io_uring, check_mqueue, check_links,
+                                        check_change_profile, check_hats, check_unmodelled)
+ENGINES: dict[str, tuple[ClassCheck, ...]] = {
+    "automata": (check_paths, *OTHER_CHECKS),
+    "z3": (check_files, check_exec, *OTHER_CHECKS),
+}
+DEFAULT_ENGINE = "automata"
+CLASS_CHECKS = ENGINES[DEFAULT_ENGINE]
 
 
 def select_profile(policy: Policy, name: str | None) -> Profile:
@@ -43,28 +52,41 @@ def select_profile(policy: Policy, name: str | None) -> Profile:
         return policy.profiles[0]
     if not policy.profiles:
         raise PolicyError("no profile defined in this file", Position(policy.file, 1, 1))
-    raise UsageError(f"{policy.file}: defines several profiles, name one of: "
-                     f"{', '.join(policy.profile_names())}")
+    first = policy.profiles[0].source
+    raise UsageError("defines several profiles, name one of: " + ", ".join(
+        f"{p.name} (line {p.source.line})" if p.source else p.name for p in policy.profiles),
+        first.position if first else Position(policy.file, 1, 1))
 
 
 class ContainmentCheck:
     """Proves that ``child`` (a profile of ``child_policy``) stays within ``parent``.
 
-    ``checks`` are the per-class analyses run on each pair of profiles; ``rlimit``
-    bounds each solver query (a query that hits it makes the result undecided).
+    ``engine`` names how file permissions and exec transitions are decided
+    (``automata``, the default, or ``z3``); ``checks`` overrides the per-class
+    analyses run on each pair of profiles. ``rlimit`` bounds each solver query and
+    ``budget`` the whole check (:class:`~lsmsim.verify.context.Budget`); either one
+    running out makes the result undecided, never contained.
     """
 
     def __init__(self, child_policy: Policy, parent_policy: Policy, child: str | None = None,
                  parent: str | None = None, rlimit: int = DEFAULT_RLIMIT,
-                 checks: Iterable[ClassCheck] = CLASS_CHECKS):
+                 checks: Iterable[ClassCheck] | None = None, engine: str = DEFAULT_ENGINE,
+                 budget: int = DEFAULT_BUDGET, automata: AutomatonCache | None = None):
+        if engine not in ENGINES:
+            raise UsageError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
         self.child_policy = child_policy
         self.parent_policy = parent_policy
         self.child = select_profile(child_policy, child)
         self.parent = select_profile(parent_policy, parent)
         self.prover = Prover(rlimit)
-        self.checks = tuple(checks)
+        self.checks = tuple(checks) if checks is not None else ENGINES[engine]
+        self.engine = engine
+        self.budget = Budget(budget, self.prover)
+        self.automata = automata if automata is not None else AutomatonCache()
+        self.stats = Stats()
 
     def run(self) -> CheckResult:
+        start_time = time.perf_counter()
         denials: list[Denial] = []
         undecided: list[Undecided] = []
         warnings: list[str] = []
@@ -73,8 +95,14 @@ class ContainmentCheck:
         queue, seen = deque([start]), {(id(self.child), id(self.parent)): start}
         while queue:
             pair = queue.popleft()
-            ctx = CheckContext(pair, self.prover)
+            ctx = CheckContext(pair, self.prover, self.automata, self.budget, self.stats,
+                               self.engine)
             for check in self.checks:
+                if self.budget.remaining <= 0:
+                    undecided.append(Undecided(pair.child.source, (
+                        f"the check's budget ran out before {check.__name__.removeprefix('check_')}"
+                        f" of {pair.child.name} against {pair.parent.name} (raise --budget)")))
+                    continue
                 for finding in check(ctx):
                     match finding:
                         case Denial():
@@ -94,10 +122,14 @@ class ContainmentCheck:
             denials=tuple(denials), undecided=tuple(undecided),
             warnings=tuple(dict.fromkeys(warnings)),
             queries=self.prover.queries, seconds=self.prover.seconds,
-            pairs=tuple((p.child.name, p.parent.name) for p in seen.values()))
+            pairs=tuple((p.child.name, p.parent.name) for p in seen.values()),
+            product_states=self.stats.product_states,
+            elapsed=time.perf_counter() - start_time)
 
 
 def check_within(child: Policy, parent: Policy, child_profile: str | None = None,
-                 parent_profile: str | None = None, rlimit: int = DEFAULT_RLIMIT) -> CheckResult:
+                 parent_profile: str | None = None, rlimit: int = DEFAULT_RLIMIT,
+                 engine: str = DEFAULT_ENGINE, budget: int = DEFAULT_BUDGET) -> CheckResult:
     """Run :class:`ContainmentCheck` and return its result."""
-    return ContainmentCheck(child, parent, child_profile, parent_profile, rlimit).run()
+    return ContainmentCheck(child, parent, child_profile, parent_profile, rlimit,
+                            engine=engine, budget=budget).run()

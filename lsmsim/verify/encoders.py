@@ -9,6 +9,7 @@ from typing import Iterable
 
 import z3
 
+from ..model import decision
 from ..model.names import (CAPABILITIES, IPC_CLASSES, NETWORK_FAMILIES, PROTOCOLS, PTRACE_PERMS, SIGNAL_PERMS,
                            SIGNALS, SOCKET_TYPES)
 from ..model.regex import ANY_CHAR
@@ -22,6 +23,29 @@ from .z3regex import PRINTABLE, READABLE, canonical_path, to_z3
 def _any(formulas: Iterable[z3.BoolRef]) -> z3.BoolRef:
     items = list(formulas)
     return z3.Or(*items) if items else z3.BoolVal(False)
+
+
+class Z3Logic:
+    """Z3 formulas as the truth values of :mod:`lsmsim.model.decision`."""
+
+    true = z3.BoolVal(True)
+    false = z3.BoolVal(False)
+
+    @staticmethod
+    def any(items: Iterable[z3.BoolRef]) -> z3.BoolRef:
+        return _any(items)
+
+    @staticmethod
+    def all(items: Iterable[z3.BoolRef]) -> z3.BoolRef:
+        items = list(items)
+        return z3.And(*items) if items else z3.BoolVal(True)
+
+    @staticmethod
+    def not_(item: z3.BoolRef) -> z3.BoolRef:
+        return z3.Not(item)
+
+
+Z3 = Z3Logic()
 
 
 class FileSpace:
@@ -48,19 +72,13 @@ class FileSpace:
         return z3.InRe(self.path, to_z3(rule.glob.regex))
 
     def allows(self, rules: Iterable[FileRule], letter: str, half: Half) -> z3.BoolRef:
-        """``letter`` granted on this half: some allow rule grants it, no deny removes it."""
-        rules = [r for r in rules if letter in r.perms and r.qualifier.covers(half)]
-        return z3.And(_any(self.glob(r) for r in rules if not r.deny),
-                      z3.Not(_any(self.glob(r) for r in rules if r.deny)))
+        """``letter`` granted on this half (:func:`lsmsim.model.decision.file_allows`)."""
+        return decision.file_allows(rules, letter, half, self.glob, Z3)
 
     def exec_applies(self, rule: FileRule, rules: Iterable[FileRule], half: Half) -> z3.BoolRef:
-        """``rule`` decides the exec transition here: it matches and no exact-path
-        exec rule of the profile (which would take precedence) matches instead."""
-        if rule.glob.is_exact:
-            return self.glob(rule)
-        exact = [r for r in rules if not r.deny and r.exec is not None and r.glob.is_exact
-                 and r.qualifier.covers(half)]
-        return z3.And(self.glob(rule), z3.Not(_any(self.glob(r) for r in exact)))
+        """``rule`` decides the exec transition here
+        (:func:`lsmsim.model.decision.exec_applies`)."""
+        return decision.exec_applies(rule, list(rules), half, self.glob, Z3)
 
     def substitute(self, formula: z3.BoolRef, request: FileRequest) -> z3.BoolRef:
         return z3.substitute(formula, (self.path, z3.StringVal(request.path)))
@@ -77,10 +95,9 @@ class RuleSpace:
         raise NotImplementedError
 
     def allows(self, rules: Iterable) -> z3.BoolRef:
-        """Some allow rule matches and no deny rule does."""
-        rules = list(rules)
-        return z3.And(_any(self.rule(r) for r in rules if not r.deny),
-                      z3.Not(_any(self.rule(r) for r in rules if r.deny)))
+        """Some allow rule matches and no deny rule does
+        (:func:`lsmsim.model.decision.allowed`)."""
+        return decision.allowed(rules, self.rule, Z3)
 
     def readable(self) -> tuple[tuple[z3.BoolRef, ...], ...]:
         """Witness preferences, best first (none by default)."""

@@ -13,21 +13,21 @@ from ..model.requests import ExecRequest
 from ..model.rules import ExecKind, FileRule, Half
 from ..simulate.decide import exec_mode_at
 from .context import CheckContext, FollowPair, Pair, Warning
-from .encoders import FileSpace
+from ..model.decision import (AMBIGUOUS, FAILED, UNCONFINED, attachment_chosen,
+                              attachment_conflict, exec_fallback, exec_target)
+from .encoders import Z3, FileSpace
 from .file_check import HALVES
 from .result import Denial, Step, Undecided
 from .z3regex import to_z3
 
-UNCONFINED = "unconfined"
-FAILED = "failed"
 
 
 @dataclass(frozen=True)
 class Target:
     """Where an exec leads on the paths where ``condition`` holds."""
 
-    profile: Profile | str  # a Profile, UNCONFINED, or FAILED (no such profile)
-    condition: z3.BoolRef
+    profile: Profile | str  # a Profile, UNCONFINED, FAILED or AMBIGUOUS
+    condition: z3.BoolRef | None  # None where the target is already known
 
     @property
     def label(self) -> str:
@@ -35,24 +35,23 @@ class Target:
 
 
 def exec_targets(policy: Policy, profile: Profile, rule: FileRule, space: FileSpace) -> list[Target]:
-    """Every domain ``rule``'s transition can lead to, each with the paths it applies to."""
+    """Every domain ``rule``'s transition can lead to, each with the paths it applies to
+    (:func:`lsmsim.model.decision.exec_target` decides each)."""
     mode = rule.exec
     true = z3.BoolVal(True)
-    if mode.kind is ExecKind.INHERIT:
-        return [Target(profile, true)]
-    if mode.kind is ExecKind.UNCONFINED:
-        return [Target(UNCONFINED, true)]
-    missing = {ExecKind.INHERIT: profile, ExecKind.UNCONFINED: UNCONFINED}.get(mode.fallback, FAILED)
+    if mode.kind not in (ExecKind.PROFILE, ExecKind.CHILD) or mode.target:
+        return [Target(exec_target(policy, profile, mode, lambda p: False), true)]
     pool = profile.children if mode.kind is ExecKind.CHILD else policy.profiles
-    if mode.target:
-        name = mode.target.removeprefix(profile.name + "//") if mode.kind is ExecKind.CHILD \
-            else mode.target
-        found = next((p for p in pool if p.name == name), None)
-        return [Target(found if found is not None else missing, true)]
     attached = [p for p in pool if p.attachment is not None]
-    conditions = [z3.InRe(space.path, to_z3(p.attachment.regex)) for p in attached]
-    targets = [Target(p, c) for p, c in zip(attached, conditions)]
-    targets.append(Target(missing, z3.Not(z3.Or(*conditions)) if conditions else true))
+
+    def match(p: Profile) -> z3.BoolRef:
+        return z3.InRe(space.path, to_z3(p.attachment.regex))
+    targets = [Target(p, attachment_chosen(p, attached, match, Z3)) for p in attached]
+    # No attachment matches, or two tie: the fallback (if any) applies, else the exec fails.
+    targets.append(Target(exec_fallback(profile, mode, AMBIGUOUS),
+                          attachment_conflict(attached, match, Z3)))
+    none = z3.Not(z3.Or(*map(match, attached))) if attached else true
+    targets.append(Target(exec_fallback(profile, mode, FAILED), none))
     return targets
 
 
@@ -85,14 +84,21 @@ def check_exec(ctx: CheckContext) -> Iterator[object]:
                                                          f"transitions ({outcome.reason})")
                         elif outcome.status == "sat":
                             path = space.value(outcome.model)
-                            yield from _compare(pair, rule, other, half, path, mine, theirs)
+                            yield from compare_targets(pair, rule, other, half, path, mine, theirs)
 
 
-def _compare(pair: Pair, rule: FileRule, other: FileRule, half: Half, path: str,
+def compare_targets(pair: Pair, rule: FileRule, other: FileRule, half: Half, path: str,
              mine: Target, theirs: Target) -> Iterator[object]:
     owner = half is Half.OWNER
     step = Step(path, str(rule.exec), str(other.exec))
-    if mine.profile == FAILED:
+    if mine.profile == AMBIGUOUS:
+        yield Warning(f"{rule.source}: exec of {path!r} fails: two profiles of the child policy "
+                      "attach to it with the same specificity")
+    elif theirs.profile == AMBIGUOUS:
+        yield Undecided(rule.source, f"the parent's transition {other.exec} for {path!r} is "
+                                     "ambiguous: two of its profiles attach to it with the "
+                                     "same specificity")
+    elif mine.profile == FAILED:
         yield Warning(f"{rule.source}: exec of {path!r} fails: no profile {rule.exec.target or 'attached to it'} "
                       "in the child policy")
     elif theirs.profile == UNCONFINED:

@@ -45,10 +45,10 @@ def check_files(ctx: CheckContext) -> Iterator[object]:
                 if outcome.status == "unsat":
                     continue
                 path = space.value(outcome.model)
-                yield from _denials(ctx, rule, path, half, letter, witnessed)
+                yield from confirm_file_denial(ctx, rule, path, half, letter, witnessed)
 
 
-def _denials(ctx: CheckContext, rule: FileRule, path: str, half: Half, letter: str,
+def confirm_file_denial(ctx: CheckContext, rule: FileRule, path: str, half: Half, letter: str,
              witnessed: set[str]) -> Iterator[object]:
     pair = ctx.pair
     owner = half is Half.OWNER

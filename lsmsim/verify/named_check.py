@@ -2,19 +2,24 @@
 grants must be granted by the parent. All witnesses of a rule are listed."""
 from __future__ import annotations
 
-from typing import Iterator
+from dataclasses import dataclass
+from typing import Callable, Hashable, Iterable, Iterator
 
 import z3
 
 from ..model.rules import (CapabilityRule, IpcRule, NetworkRule, OtherRule, PtraceRule,
                            SignalRule)
 from ..simulate.decide import decide
-from ..model.names import IPC_CLASSES, SIGNALS
+from ..automata.encodings import PTRACE, SIGNAL, StringClass, ipc_class
+from ..model.names import (CAPABILITIES, IPC_CLASSES, NETWORK_FAMILIES, PROTOCOLS, SIGNALS,
+                           SOCKET_TYPES)
+from ..model.requests import CapabilityRequest, NetworkRequest
+from .string_check import MAX_WITNESSES_PER_RULE, check_strings
 from .context import CheckContext
 from .encoders import CapabilitySpace, IpcSpace, NetworkSpace, PtraceSpace, SignalSpace
 from .result import Denial, Undecided
 
-MAX_WITNESSES_PER_RULE = 64
+IPC_STRINGS = {kind: ipc_class(kind) for kind in IPC_CLASSES}
 
 
 def _partly_modelled(ctx: CheckContext, kind_name: str) -> bool:
@@ -26,7 +31,11 @@ def _partly_modelled(ctx: CheckContext, kind_name: str) -> bool:
 
 
 def _check_named(ctx: CheckContext, kind: type, space, block, kind_name: str | None = None,
-                 select=lambda rule: True) -> Iterator[object]:
+                 select=lambda rule: True, strings: StringClass | None = None,
+                 finite: Finite | None = None) -> Iterator[object]:
+    """``child ⊆ parent`` for one class: by enumeration where the class is ``finite``,
+    on automata where it matches ``strings`` (unless the Z3 engine is asked for),
+    else with Z3 over ``space``."""
     pair = ctx.pair
     child_rules = [r for r in pair.child.rules_of(kind) if select(r)]
     parent_rules = [r for r in pair.parent.rules_of(kind) if select(r)]
@@ -36,6 +45,12 @@ def _check_named(ctx: CheckContext, kind: type, space, block, kind_name: str | N
             if not rule.deny:
                 yield Undecided(rule.source, f"{kind_name} rules with permissions or "
                                              "conditions are present and not checked yet")
+        return
+    if ctx.engine == "automata" and finite is not None:
+        yield from _check_enumerated(ctx, child_rules, finite)
+        return
+    if ctx.engine == "automata" and strings is not None:
+        yield from check_strings(ctx, strings, child_rules, parent_rules)
         return
     # The same for every rule of the child: build it once.
     beyond_parent = (space.domain(), space.allows(child_rules), z3.Not(space.allows(parent_rules)))
@@ -61,6 +76,51 @@ def _check_named(ctx: CheckContext, kind: type, space, block, kind_name: str | N
             blocked.append(z3.Not(block(space, rule, request)))
 
 
+@dataclass(frozen=True)
+class Finite:
+    """A class with few enough requests to decide each one: ``requests`` lists them
+    all, ``group(rule, request)`` keys the witnesses one per rule is enough for."""
+
+    requests: Callable[[], Iterable[object]]
+    group: Callable[[object, object], Hashable]
+
+
+def _check_enumerated(ctx: CheckContext, child_rules: list, finite: Finite) -> Iterator[object]:
+    pair = ctx.pair
+    allows = [r for r in child_rules if not r.deny]
+    if not allows:
+        return
+    found: dict[int, set] = {}
+    for request in finite.requests():
+        if not decide(pair.child, request).allowed or decide(pair.parent, request).allowed:
+            continue
+        for rule in allows:
+            if not rule.matches(request):
+                continue
+            groups = found.setdefault(id(rule), set())
+            group = finite.group(rule, request)
+            if group not in groups and len(groups) < MAX_WITNESSES_PER_RULE:
+                groups.add(group)
+                yield Denial(rule.source, request, pair.child.name, pair.parent.name,
+                             "parent does not grant it", pair.via)
+
+
+def _sockets() -> Iterator[NetworkRequest]:
+    for family in NETWORK_FAMILIES[1:]:
+        for sock_type in SOCKET_TYPES:
+            yield NetworkRequest(family, sock_type, None)
+            for protocol, (_, types) in PROTOCOLS.items():
+                if sock_type in types:
+                    yield NetworkRequest(family, sock_type, protocol)
+
+
+CAPABILITY = Finite(lambda: (CapabilityRequest(name) for name in CAPABILITIES),
+                    lambda rule, request: request.name)
+# One witness per family the rule leaves open, else one per socket type.
+NETWORK = Finite(_sockets, lambda rule, request: request.family if rule.family is None
+                 else (request.family, request.sock_type))
+
+
 def _block_capability(space: CapabilitySpace, rule, request) -> z3.BoolRef:
     return space.rule(CapabilityRule(frozenset({request.name})))
 
@@ -73,11 +133,12 @@ def _block_network(space: NetworkSpace, rule: NetworkRule, request) -> z3.BoolRe
 
 
 def check_capabilities(ctx: CheckContext) -> Iterator[object]:
-    yield from _check_named(ctx, CapabilityRule, CapabilitySpace(), _block_capability)
+    yield from _check_named(ctx, CapabilityRule, CapabilitySpace(), _block_capability,
+                            finite=CAPABILITY)
 
 
 def check_network(ctx: CheckContext) -> Iterator[object]:
-    yield from _check_named(ctx, NetworkRule, NetworkSpace(), _block_network)
+    yield from _check_named(ctx, NetworkRule, NetworkSpace(), _block_network, finite=NETWORK)
 
 
 def _block_signal(space: SignalSpace, rule: SignalRule, request) -> z3.BoolRef:
@@ -93,11 +154,11 @@ def _block_ptrace(space: PtraceSpace, rule, request) -> z3.BoolRef:
 
 
 def check_signal(ctx: CheckContext) -> Iterator[object]:
-    yield from _check_named(ctx, SignalRule, SignalSpace(), _block_signal)
+    yield from _check_named(ctx, SignalRule, SignalSpace(), _block_signal, strings=SIGNAL)
 
 
 def check_ptrace(ctx: CheckContext) -> Iterator[object]:
-    yield from _check_named(ctx, PtraceRule, PtraceSpace(), _block_ptrace)
+    yield from _check_named(ctx, PtraceRule, PtraceSpace(), _block_ptrace, strings=PTRACE)
 
 
 def _block_ipc(space: IpcSpace, rule: IpcRule, request) -> z3.BoolRef:
@@ -113,7 +174,8 @@ def _unix_through_network(ctx: CheckContext) -> bool:
 def check_ipc(ctx: CheckContext) -> Iterator[object]:
     for kind in IPC_CLASSES:
         findings = _check_named(ctx, IpcRule, IpcSpace(kind), _block_ipc, kind,
-                                lambda rule, kind=kind: rule.kind == kind)
+                                lambda rule, kind=kind: rule.kind == kind,
+                                strings=IPC_STRINGS[kind])
         for finding in findings:
             if kind == "unix" and isinstance(finding, Denial) and _unix_through_network(ctx):
                 finding = Undecided(finding.rule, "the parent's network rules may grant unix "

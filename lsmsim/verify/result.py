@@ -71,8 +71,10 @@ class CheckResult:
     undecided: tuple[Undecided, ...]
     warnings: tuple[str, ...] = ()
     queries: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # in the solver
     pairs: tuple[tuple[str, str], ...] = field(default=())
+    product_states: int = 0  # automaton product states explored
+    elapsed: float = 0.0  # the whole check
 
     @property
     def verdict(self) -> Verdict:

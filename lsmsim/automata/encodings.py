@@ -1,0 +1,182 @@
+"""Requests of the string-matching classes as single strings, the way the kernel
+builds the string it walks through its policy DFA: the fields in a fixed order,
+separated by NUL (which no field contains). Each class says how a rule becomes
+regular expressions over that string, which strings are requests the kernel can
+make, and how a witness string reads back as a request."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Hashable
+
+from ..model.glob import Glob
+from ..model.mount import (BIND, BIND_REQUEST_FLAGS, CHANGE_TYPE_REQUEST_FLAGS, MOUNT, MOVE,
+                           NEW_MOUNT_EXCLUDED, PIVOT_ROOT, PROPAGATION, REMOUNT, REQUEST_FLAGS,
+                           UMOUNT, FlagPattern, MountEntry, MountRequest, MountRule)
+from ..model.names import IPC_CLASSES, PTRACE_PERMS, SIGNAL_PERMS, SIGNALS
+from ..model.regex import ANY_CHAR, Alt, Lit, Regex, Seq, Star
+from ..model.requests import IpcRequest, PtraceRequest, SignalRequest
+from ..model.rules import IpcRule, PtraceRule, SignalRule
+from .domain import canonical_path
+
+SEP = Lit("\0")
+ANY = Star(ANY_CHAR)
+NONEMPTY = Seq((ANY_CHAR, ANY))
+EMPTY = Lit("")
+
+
+def _fields(*parts: Regex) -> Regex:
+    items: list[Regex] = []
+    for i, part in enumerate(parts):
+        if i:
+            items.append(SEP)
+        items.append(part)
+    return Seq(tuple(items))
+
+
+def _words(words) -> Regex:
+    return Alt(tuple(Lit(w) for w in sorted(words)))
+
+
+def _glob(glob: Glob | None) -> Regex:
+    return ANY if glob is None else glob.regex
+
+
+@dataclass(frozen=True)
+class StringClass:
+    """How one rule kind's requests are matched as strings.
+
+    ``expressions(rule)`` are the rule's alternatives (a request matches the rule when
+    it matches one); ``domain`` the requests the kernel can make, in parts fine
+    enough that every ``group`` has a part of its own; ``decode`` reads a witness
+    back as a request and ``group(rule, request)`` is the key under which one
+    witness per rule is enough.
+    """
+
+    kind: type
+    expressions: Callable[[object], list[Regex]]
+    domain: tuple[Regex, ...]
+    decode: Callable[[str], object]
+    group: Callable[[object, object], Hashable]
+
+
+# -- signal and ptrace: permission, (signal,) peer label ----------------------------
+
+def _signal_expressions(rule: SignalRule) -> list[Regex]:
+    return [_fields(_words(rule.perms), _words(rule.signals),
+                    NONEMPTY if rule.peer is None else rule.peer.regex)]
+
+
+def _signal_decode(text: str) -> SignalRequest:
+    perm, signal, peer = text.split("\0")
+    return SignalRequest(perm, signal, peer)
+
+
+def _signal_group(rule: SignalRule, request: SignalRequest) -> Hashable:
+    # One witness per permission the rule leaves every signal open for, else per signal.
+    return request.perm if rule.signals == frozenset(SIGNALS) else (request.perm, request.signal)
+
+
+SIGNAL = StringClass(SignalRule, _signal_expressions,
+                     tuple(_fields(Lit(p), Lit(s), NONEMPTY) for p in SIGNAL_PERMS for s in SIGNALS),
+                     _signal_decode, _signal_group)
+
+
+def _ptrace_decode(text: str) -> PtraceRequest:
+    perm, peer = text.split("\0")
+    return PtraceRequest(perm, peer)
+
+
+PTRACE = StringClass(
+    PtraceRule,
+    lambda rule: [_fields(_words(rule.perms), NONEMPTY if rule.peer is None else rule.peer.regex)],
+    tuple(_fields(Lit(p), NONEMPTY) for p in PTRACE_PERMS), _ptrace_decode,
+    lambda rule, request: request.perm)
+
+
+# -- dbus and unix: permission and every condition field -----------------------------
+
+def ipc_class(kind: str) -> StringClass:
+    """The string class of the ``dbus`` or ``unix`` rules."""
+    shape = IPC_CLASSES[kind]
+
+    def expressions(rule: IpcRule) -> list[Regex]:
+        if rule.kind != kind:
+            return []
+        conditions = dict(rule.conditions)
+        return [_fields(_words(rule.perms), *(_glob(conditions.get(f)) for f in shape.all_fields))]
+
+    def decode(text: str) -> IpcRequest:
+        perm, *values = text.split("\0")
+        return IpcRequest(kind, perm, tuple(zip(shape.all_fields, values)))
+
+    return StringClass(IpcRule, expressions,
+                       tuple(_fields(Lit(p), *(ANY for _ in shape.all_fields)) for p in shape.perms),
+                       decode,
+                       lambda rule, request: request.perm)
+
+
+# -- mount, umount, pivot_root -------------------------------------------------------
+
+_OPERATION = {MOUNT: "m", UMOUNT: "u", PIVOT_ROOT: "p"}
+_OPERATION_OF = {code: op for op, code in _OPERATION.items()}
+
+
+def _flags(pattern: FlagPattern) -> Regex:
+    """Flag bits as the kernel writes them: one byte ``bit + 1`` per set bit, in order."""
+    optional = frozenset(range(32)) if pattern.every else pattern.optional
+    items: list[Regex] = []
+    for bit in range(32):
+        char = Lit(chr(bit + 1))
+        if bit in pattern.required:
+            items.append(char)
+        elif bit in optional:
+            items.append(Alt((char, EMPTY)))
+    return Seq(tuple(items))
+
+
+def _mount_entry(entry: MountEntry) -> Regex:
+    op = Lit(_OPERATION[entry.operation])
+    if entry.operation == UMOUNT:
+        return _fields(op, _glob(entry.mountpoint))
+    if entry.operation == PIVOT_ROOT:
+        return _fields(op, _glob(entry.mountpoint), _glob(entry.source))
+    fstype = ANY if entry.fstypes is None else Alt(tuple(g.regex for g in entry.fstypes))
+    return _fields(op, _glob(entry.mountpoint), _glob(entry.source), fstype,
+                   _flags(entry.flags))
+
+
+def _mount_domain() -> tuple[Regex, ...]:
+    path = canonical_path()
+    m = Lit("m")
+
+    def flags(required=(), optional=()) -> Regex:
+        return _flags(FlagPattern(frozenset(required), frozenset(optional) - frozenset(required)))
+    # A propagation change sets at least one propagation flag: split on the lowest.
+    change_type = Alt(tuple(
+        flags({p}, CHANGE_TYPE_REQUEST_FLAGS - {q for q in PROPAGATION if q <= p})
+        for p in sorted(PROPAGATION)))
+    return (
+        _fields(m, path, EMPTY, EMPTY, flags({REMOUNT}, REQUEST_FLAGS)),
+        _fields(m, path, path, EMPTY, flags({BIND}, BIND_REQUEST_FLAGS)),
+        _fields(m, path, EMPTY, EMPTY, change_type),
+        _fields(m, path, path, EMPTY, flags({MOVE})),
+        _fields(m, path, ANY, ANY, flags((), REQUEST_FLAGS - NEW_MOUNT_EXCLUDED)),
+        _fields(Lit("u"), path),
+        _fields(Lit("p"), path, path),
+    )
+
+
+def _mount_decode(text: str) -> MountRequest:
+    op, *fields = text.split("\0")
+    operation = _OPERATION_OF[op]
+    if operation == UMOUNT:
+        return MountRequest(UMOUNT, fields[0])
+    if operation == PIVOT_ROOT:
+        return MountRequest(PIVOT_ROOT, fields[0], fields[1])
+    point, source, fstype, flags = fields
+    return MountRequest(MOUNT, point, source, fstype, frozenset(ord(c) - 1 for c in flags))
+
+
+MOUNT_CLASS = StringClass(MountRule, lambda rule: [_mount_entry(e) for e in rule.entries],
+                          _mount_domain(), _mount_decode,
+                          lambda rule, request: (request.operation, request.kind))

@@ -1,0 +1,93 @@
+"""Breadth-first search over the product of several lazy DFAs.
+
+Each component reads the same bytes through its own byte classes; the search runs
+over the joint classes (the common refinement), ordered so that the representative
+byte of a class is a readable one where possible: the first path found to a product
+state is then the shortest, and among the shortest the most readable. A component
+may name ``live`` positions: a product state where it holds none of them is not
+expanded (nothing the search looks for can follow). The search stops, marked
+exhausted, after ``budget`` product states; the same input always stops at the same
+place.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Iterator
+
+from .dfa import START, LazyDFA
+
+# Bytes in the order a witness should prefer them.
+_READABLE = [*range(ord("a"), ord("z") + 1), *range(ord("0"), ord("9") + 1), ord("-"),
+             ord("."), ord("_"), *range(ord("A"), ord("Z") + 1)]
+BYTE_ORDER = list(dict.fromkeys([*_READABLE, *range(0x21, 0x7F), *range(1, 256), 0]))
+
+
+@dataclass(frozen=True)
+class Component:
+    """A DFA in the product; ``live`` positions keep a state worth expanding (0: any)."""
+
+    dfa: LazyDFA
+    live: int = 0
+
+
+class BudgetExhausted(Exception):
+    """The product had more states than the budget allowed."""
+
+    def __init__(self, explored: int):
+        super().__init__(f"the automaton product has more than {explored:,} states")
+        self.explored = explored
+
+
+class ProductSearch:
+    """The reachable states of the product of ``components``, breadth first."""
+
+    def __init__(self, components: list[Component], budget: int):
+        self.components = components
+        self.budget = budget
+        joint: dict[tuple[int, ...], int] = {}
+        self.representative: list[int] = []
+        for byte in BYTE_ORDER:
+            key = tuple(c.dfa.nfa.class_of[byte] for c in components)
+            if key not in joint:
+                joint[key] = len(joint)
+                self.representative.append(byte)
+        keys = list(joint)
+        self.columns = [[key[k] for key in keys] for k in range(len(components))]
+        self.previous: dict[tuple[int, ...], tuple[tuple[int, ...], int] | None] = {}
+        self.explored = 0
+
+    def states(self) -> Iterator[tuple[int, ...]]:
+        """Every reachable product state not cut by a ``live`` mask, breadth first.
+        Raises :class:`BudgetExhausted` past the budget."""
+        start = tuple(START for _ in self.components)
+        previous = self.previous
+        previous[start] = None
+        queue = deque([start])
+        live = [(k, c.dfa, c.live) for k, c in enumerate(self.components) if c.live]
+        dfas = [c.dfa for c in self.components]
+        columns, representative = self.columns, self.representative
+        while queue:
+            state = queue.popleft()
+            self.explored += 1
+            if self.explored > self.budget:
+                raise BudgetExhausted(self.budget)
+            yield state
+            if any(not dfa.holds_any(state[k], mask) for k, dfa, mask in live):
+                continue
+            rows = [dfa.row(s) for dfa, s in zip(dfas, state)]
+            lists = [[row[c] for c in column] for row, column in zip(rows, columns)]
+            for j, successor in enumerate(zip(*lists)):
+                if successor not in previous:
+                    previous[successor] = (state, representative[j])
+                    queue.append(successor)
+
+    def witness(self, state: tuple[int, ...]) -> str:
+        """The (shortest) text that leads from the start to ``state``."""
+        chars = []
+        step = self.previous[state]
+        while step is not None:
+            state, byte = step
+            chars.append(chr(byte))
+            step = self.previous[state]
+        return "".join(reversed(chars))

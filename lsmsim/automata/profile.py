@@ -1,0 +1,107 @@
+"""A profile's path-matching rules compiled into automata, once per profile."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..model.rules import FileRule
+from .dfa import LazyDFA
+from .domain import canonical_path
+from .nfa import TaggedNFA
+
+
+@dataclass
+class TaggedAutomaton:
+    """A lazy DFA over the globs of ``items`` (tag = index into ``items``).
+
+    ``live`` are the positions of the items that can grant something (allow rules):
+    a state that holds none of them matches no allow rule on any longer path.
+    """
+
+    items: tuple
+    dfa: LazyDFA
+    live: int
+
+    def matched(self, state: int) -> list:
+        return [self.items[t] for t in sorted(self.dfa.tags(state))]
+
+
+def file_automaton(rules: tuple[FileRule, ...]) -> TaggedAutomaton:
+    """The file rules of a profile as one automaton."""
+    nfa = TaggedNFA.of([r.glob.regex for r in rules])
+    live = 1  # the start: every match begins there
+    for rule, positions in zip(rules, nfa.positions_of):
+        if not rule.deny:
+            live |= positions
+    return TaggedAutomaton(rules, LazyDFA(nfa), live)
+
+
+def attachment_automaton(profiles: list) -> TaggedAutomaton:
+    """The attachment globs of ``profiles`` as one automaton."""
+    nfa = TaggedNFA.of([p.attachment.regex for p in profiles])
+    return TaggedAutomaton(tuple(profiles), LazyDFA(nfa), 0)
+
+
+def string_automaton(rules: list, expressions) -> TaggedAutomaton:
+    """Rules of a string class as one automaton; a rule with several alternatives
+    appears once per alternative (``items`` is indexed by tag)."""
+    items, regexes = [], []
+    for rule in rules:
+        for expression in expressions(rule):
+            items.append(rule)
+            regexes.append(expression)
+    nfa = TaggedNFA.of(regexes)
+    live = 1
+    for rule, positions in zip(items, nfa.positions_of):
+        if not rule.deny:
+            live |= positions
+    return TaggedAutomaton(tuple(items), LazyDFA(nfa), live)
+
+
+@dataclass
+class AutomatonCache:
+    """Compiled automata of the profiles one check meets, keyed by profile identity
+    (hats and children have local names, so names do not tell them apart)."""
+
+    files: dict[int, tuple[object, TaggedAutomaton]] = field(default_factory=dict)
+    attachments: dict[tuple[int, ...], tuple[list, TaggedAutomaton]] = field(default_factory=dict)
+    _domain: LazyDFA | None = None
+    by_class: dict[tuple, tuple[object, TaggedAutomaton]] = field(default_factory=dict)
+
+    @property
+    def domain(self) -> LazyDFA:
+        """The canonical-path DFA (tag 0 accepts)."""
+        if self._domain is None:
+            self._domain = LazyDFA(TaggedNFA.of([canonical_path()]))
+        return self._domain
+
+    def file(self, profile) -> TaggedAutomaton:
+        entry = self.files.get(id(profile))
+        if entry is None:
+            entry = self.files[id(profile)] = (profile,
+                                                file_automaton(profile.rules_of(FileRule)))
+        return entry[1]
+
+    def attachment(self, profiles: list) -> TaggedAutomaton:
+        key = tuple(id(p) for p in profiles)
+        entry = self.attachments.get(key)
+        if entry is None:
+            entry = self.attachments[key] = (profiles, attachment_automaton(profiles))
+        return entry[1]
+
+    def strings(self, profile, klass, rules: list) -> TaggedAutomaton:
+        """The automaton of ``rules`` (rules of ``klass`` in ``profile``)."""
+        key = (id(profile), id(klass), tuple(id(r) for r in rules))
+        entry = self.by_class.get(key)
+        if entry is None:
+            entry = self.by_class[key] = (profile, string_automaton(rules, klass.expressions))
+        return entry[1]
+
+    def string_domain(self, klass) -> TaggedAutomaton:
+        """The requests of ``klass`` the kernel can make, tagged by part."""
+        key = ("domain", id(klass))
+        entry = self.by_class.get(key)
+        if entry is None:
+            parts = list(klass.domain)
+            entry = self.by_class[key] = (klass, TaggedAutomaton(
+                tuple(range(len(parts))), LazyDFA(TaggedNFA.of(parts)), 0))
+        return entry[1]

@@ -1,0 +1,145 @@
+"""File permissions and exec transitions decided on automata, as the kernel matches.
+
+One breadth-first search over the product of the child's file DFA, the parent's file
+DFA, the canonical-path domain and (where an exec attaches by path) both policies'
+attachment DFAs. Each product state the search reaches names the rules that match
+there on every side; :mod:`lsmsim.model.decision` says what those rules decide. The
+search visits every reachable state where the child still grants something, so
+finding no excess is a proof; the first path to a state is its shortest witness.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..automata.product import BudgetExhausted, Component, ProductSearch
+from ..model.decision import (attachment_pool, exec_applies, exec_deciders, exec_target,
+                              file_allows)
+from ..model.rules import FILE_PERMS, ExecKind, FileRule, Half
+from .context import CheckContext
+from .exec_check import Target, compare_targets
+from .file_check import HALVES, confirm_file_denial
+from .result import Undecided
+
+Signature = tuple[frozenset[int], ...]
+
+
+def _needs_attachments(rules) -> bool:
+    return any(not r.deny and r.exec is not None and r.exec.target is None
+               and r.exec.kind in (ExecKind.PROFILE, ExecKind.CHILD) for r in rules)
+
+
+def _granted(rules: list[FileRule], half: Half) -> set[str]:
+    # ``rules`` are the matching ones only: every other rule would add nothing.
+    return {letter for letter in FILE_PERMS if file_allows(rules, letter, half, _always)}
+
+
+def _always(rule) -> bool:
+    return True
+
+
+class PathProduct:
+    """The product of one pair of profiles, explored once, as signatures: the tags
+    each automaton accepts at a reachable canonical path, with the shortest path."""
+
+    def __init__(self, ctx: CheckContext):
+        pair, cache = ctx.pair, ctx.automata
+        self.child = cache.file(pair.child)
+        self.parent = cache.file(pair.parent)
+        components = [Component(self.child.dfa, self.child.live), Component(self.parent.dfa),
+                      Component(cache.domain, -1)]
+        self.child_pool = self.parent_pool = []
+        if _needs_attachments(self.child.items) or _needs_attachments(self.parent.items):
+            self.child_pool = attachment_pool(pair.child_policy, pair.child)
+            self.parent_pool = attachment_pool(pair.parent_policy, pair.parent)
+        self.child_attach = cache.attachment(self.child_pool) if self.child_pool else None
+        self.parent_attach = cache.attachment(self.parent_pool) if self.parent_pool else None
+        components += [Component(a.dfa) for a in (self.child_attach, self.parent_attach) if a]
+        self.search = ProductSearch(components, max(0, ctx.budget.remaining))
+        self.domain = cache.domain
+        self.signatures: dict[Signature, tuple[int, ...]] = {}
+
+    def explore(self) -> None:
+        """Visit every reachable product state; raises :class:`BudgetExhausted`."""
+        child, parent, domain, signatures = self.child.dfa, self.parent.dfa, self.domain, \
+            self.signatures
+        extra = [a.dfa for a in (self.child_attach, self.parent_attach) if a]
+        for state in self.search.states():
+            tags = child.tags(state[0])
+            if not tags or not domain.tags(state[2]):
+                continue
+            key = (tags, parent.tags(state[1]),
+                   *(dfa.tags(s) for dfa, s in zip(extra, state[3:])))
+            if key not in signatures:
+                signatures[key] = state
+
+    def matched(self, key: Signature) -> tuple[list, list, set, set]:
+        """The matching child rules, parent rules and attached profiles (by id)."""
+        child = [self.child.items[t] for t in sorted(key[0])]
+        parent = [self.parent.items[t] for t in sorted(key[1])]
+        rest = list(key[2:])
+        child_attached = {id(self.child_pool[t]) for t in rest.pop(0)} if self.child_attach else set()
+        parent_attached = {id(self.parent_pool[t]) for t in rest.pop(0)} if self.parent_attach \
+            else set()
+        return child, parent, child_attached, parent_attached
+
+
+def check_paths(ctx: CheckContext) -> Iterator[object]:
+    """File permissions (every letter but 'l') and exec transitions of one pair."""
+    product = PathProduct(ctx)
+    try:
+        product.explore()
+    except BudgetExhausted as exhausted:
+        ctx.budget.spend(product.search.explored)
+        source = ctx.pair.child.source
+        yield Undecided(source, f"file and exec rules of {ctx.pair.child.name} against "
+                                f"{ctx.pair.parent.name} were not fully explored: {exhausted} "
+                                "(raise --budget)")
+        return
+    ctx.budget.spend(product.search.explored)
+    ctx.stats.product_states += product.search.explored
+    yield from _file_denials(ctx, product)
+    yield from _exec_pairs(ctx, product)
+
+
+def _file_denials(ctx: CheckContext, product: PathProduct) -> Iterator[object]:
+    witnessed: dict[int, set[str]] = {}
+    for half in HALVES:  # "other" first, as the solver-based check reports
+        for key, state in product.signatures.items():
+            child, parent, _, _ = product.matched(key)
+            excess = _granted(child, half) - _granted(parent, half) - {"l"}
+            if not excess:
+                continue
+            for rule in child:
+                if rule.deny or not rule.qualifier.covers(half):
+                    continue
+                seen = witnessed.setdefault(id(rule), set())
+                letters = (rule.perms & excess) - seen
+                if letters:
+                    path = product.search.witness(state)
+                    yield from confirm_file_denial(ctx, rule, path, half, min(letters), seen)
+
+
+def _exec_pairs(ctx: CheckContext, product: PathProduct) -> Iterator[object]:
+    pair = ctx.pair
+    done: set[tuple] = set()
+    for half in HALVES:
+        for key, state in product.signatures.items():
+            child, parent, child_attached, parent_attached = product.matched(key)
+            if "x" not in _granted(child, half) or "x" not in _granted(parent, half):
+                continue
+            mine = [r for r in exec_deciders(child, half) if exec_applies(r, child, half, _always)]
+            theirs = [r for r in exec_deciders(parent, half)
+                      if exec_applies(r, parent, half, _always)]
+            for rule in mine:
+                to = exec_target(pair.child_policy, pair.child, rule.exec,
+                                 lambda p: id(p) in child_attached)
+                for other in theirs:
+                    there = exec_target(pair.parent_policy, pair.parent, other.exec,
+                                        lambda p: id(p) in parent_attached)
+                    seen = (id(rule), id(other), half, id(to), id(there))
+                    if seen in done:
+                        continue
+                    done.add(seen)
+                    path = product.search.witness(state)
+                    yield from compare_targets(pair, rule, other, half, path, Target(to, None),
+                                               Target(there, None))

@@ -1,0 +1,74 @@
+"""The string-matching classes other than files (mount, signal, ptrace, dbus,
+unix) decided on automata: one breadth-first search over the child's DFA, the
+parent's DFA and the DFA of the requests the kernel can make, each request written
+as the one string the kernel matches (:mod:`lsmsim.automata.encodings`).
+:func:`lsmsim.model.decision.allowed` decides each side at every reachable state,
+so an empty result is a proof."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..automata.encodings import StringClass
+from ..automata.product import BudgetExhausted, Component, ProductSearch
+from ..model.decision import allowed
+from ..simulate.decide import decide
+from .context import CheckContext
+from .result import Denial, Undecided
+
+MAX_WITNESSES_PER_RULE = 64
+
+
+def _always(rule) -> bool:
+    return True
+
+
+def check_strings(ctx: CheckContext, klass: StringClass, child_rules: list,
+                  parent_rules: list) -> Iterator[object]:
+    """Every request a child allow rule of ``klass`` grants is granted by the parent;
+    otherwise one denial per rule and group, with the shortest witness."""
+    if not any(not r.deny for r in child_rules):
+        return
+    pair, cache = ctx.pair, ctx.automata
+    child = cache.strings(pair.child, klass, child_rules)
+    parent = cache.strings(pair.parent, klass, parent_rules)
+    domain = cache.string_domain(klass)
+    search = ProductSearch([Component(child.dfa, child.live), Component(parent.dfa),
+                            Component(domain.dfa, -1)], max(0, ctx.budget.remaining))
+    signatures: dict[tuple, tuple[int, ...]] = {}
+    try:
+        for state in search.states():
+            tags = child.dfa.tags(state[0])
+            if not tags:
+                continue
+            parts = domain.dfa.tags(state[2])
+            if parts:
+                signatures.setdefault((tags, parent.dfa.tags(state[1]), parts), state)
+    except BudgetExhausted as exhausted:
+        ctx.budget.spend(search.explored)
+        yield Undecided(pair.child.source, f"{klass.kind.__name__.removesuffix('Rule').lower()} "
+                                           f"rules of {pair.child.name} were not fully explored: "
+                                           f"{exhausted} (raise --budget)")
+        return
+    ctx.budget.spend(search.explored)
+    ctx.stats.product_states += search.explored
+    found: dict[int, set] = {}
+    for (tags, parent_tags, _), state in signatures.items():
+        mine = {id(child.items[t]): child.items[t] for t in tags}
+        theirs = [parent.items[t] for t in parent_tags]
+        if not allowed(mine.values(), _always) or allowed(theirs, _always):
+            continue
+        request = klass.decode(search.witness(state))
+        for rule in mine.values():
+            if rule.deny:
+                continue
+            groups = found.setdefault(id(rule), set())
+            group = klass.group(rule, request)
+            if group in groups or len(groups) >= MAX_WITNESSES_PER_RULE:
+                continue
+            groups.add(group)
+            if not decide(pair.child, request).allowed or decide(pair.parent, request).allowed:
+                yield Undecided(rule.source, f"witness {request} was not confirmed by the "
+                                             "simulator")
+                continue
+            yield Denial(rule.source, request, pair.child.name, pair.parent.name,
+                         "parent does not grant it", pair.via)
