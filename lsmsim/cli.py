@@ -5,11 +5,16 @@ The command line (DESIGN §2): argument parsing, the API, a reporter, an exit co
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
+import warnings
+from pathlib import Path
 
 from . import __version__, api
-from .errors import LsmsimError
+from .errors import LsmsimError, PolicyWarning, UsageError
 from .model.selinux import SELinuxPolicy
+from .interrupt import solver_interrupts
 from .graph import graph_to_dot, graph_to_json, stack_graph, transitions
 from .batch import Run, check_children, emit, many_children
 from .report import FORMATS
@@ -20,10 +25,24 @@ from .stack import check_stack, load_stack, parse_request, read_requests, simula
 
 EXIT_USAGE = 2
 EXIT_UNDECIDED = 3
+EXIT_INTERNAL = 4
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+
+EXIT_CODES = """exit codes:
+  0    the child is proven within the parent (simulate: every access allowed)
+  1    expansions found (simulate: some access denied)
+  2    usage or input error: one line, file:line:col: message
+  3    undecided (budget or unsupported construct); never reported as success
+  4    internal error: a bug in lsmsim (--debug or LSMSIM_DEBUG=1 shows the traceback)
+  130  interrupted (Ctrl-C)
+  141  the reader of the output went away (as if killed by SIGPIPE)"""
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lsmsim", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="lsmsim", description=__doc__.splitlines()[0],
+                                     epilog=EXIT_CODES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"lsmsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -45,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--write-baseline", metavar="FILE",
                        help="also write this run's JSON result here (for --baseline)")
     check.add_argument("--output", help="write the report here instead of standard output")
+    check.add_argument("--engine", choices=["automata", "z3"], default="automata",
+                       help="how AppArmor's string-matching classes are decided: automata "
+                       "(default, as the kernel matches) or z3 (the independent second engine)")
+    check.add_argument("--budget", type=int, default=None, metavar="N",
+                       help="work bound for one whole check (automaton states; a solver "
+                       "query counts 1,000); running out gives 'undecided'")
     check.add_argument("--rlimit", type=int, default=None,
                        help="Z3 resource limit per query (deterministic)")
     check.add_argument("--bool", action="append", default=[], metavar="NAME=on|off",
@@ -76,13 +101,27 @@ def _parser() -> argparse.ArgumentParser:
     parse.add_argument("-I", "--include", action="append", default=[], metavar="DIR")
     parse.add_argument("--lsm", choices=["apparmor", "selinux", "cil"])
     parse.add_argument("--format", choices=["text", "json"], default="text")
+    _add_debug(parser, sub)
     return parser
+
+
+def _add_debug(parser: argparse.ArgumentParser, sub) -> None:
+    """``--debug`` before or after the command name."""
+    help_text = "show the traceback of an internal error (also LSMSIM_DEBUG=1)"
+    parser.add_argument("--debug", action="store_true", help=help_text)
+    for command in sub.choices.values():
+        # SUPPRESS: a command's default must not overwrite a --debug given before it.
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help=help_text)
 
 
 def _write(text: str, output: str | None) -> None:
     if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as error:
+            raise UsageError(f"cannot write {output}: {error.strerror}") from None
     else:
         sys.stdout.write(text)
 
@@ -91,16 +130,26 @@ def _is_stack(path: str) -> bool:
     return path.endswith(".toml")
 
 
+def _bounds(args) -> dict:
+    """The engine and work bounds ``check`` was given."""
+    kwargs = {"rlimit": args.rlimit} if args.rlimit else {}
+    if args.engine != "automata":
+        kwargs["engine"] = args.engine
+    if args.budget is not None:
+        kwargs["budget"] = args.budget
+    return kwargs
+
+
 def _check(args) -> int:
     if args.stack:
         if args.child or args.parent:
             raise LsmsimError("give either a stack manifest or --child/--parent, not both")
         stack = load_stack(args.stack)
-        result = check_stack(stack, **({"rlimit": args.rlimit} if args.rlimit else {}))
+        result = check_stack(stack, **_bounds(args))
         return _emit(Run.of_stack(result, stack), args)
     if not args.child or not args.parent:
         raise LsmsimError("check needs --child FILE and --parent FILE (or a stack manifest)")
-    kwargs = {"rlimit": args.rlimit} if args.rlimit else {}
+    kwargs = _bounds(args)
     if args.booleans:
         kwargs["booleans"] = _booleans(args.booleans)
     if many_children(args.child):
@@ -166,22 +215,64 @@ def _parse(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """Run one command; the exit code follows DESIGN §2 (see ``EXIT_CODES``)."""
     try:
-        return {"check": _check, "parse": _parse, "simulate": _simulate,
-                "graph": _graph}[args.command](args)
-    except LsmsimError as error:
-        print(f"lsmsim: {error}" if not getattr(error, "position", None) else str(error),
-              file=sys.stderr)
-        return EXIT_USAGE
-    except RecursionError:
-        print("lsmsim: policy nests too deeply to analyse", file=sys.stderr)
-        return EXIT_USAGE
-    except Exception as error:  # noqa: BLE001 - a user gets a line, never a traceback
-        print(f"lsmsim: internal error ({type(error).__name__}: {error}); no verdict",
-              file=sys.stderr)
-        return EXIT_UNDECIDED
+        return _run(argv)
+    except KeyboardInterrupt:  # wherever it lands, even while cleaning up
+        print("lsmsim: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
+
+def _run(argv: list[str] | None) -> int:
+    debug = os.environ.get("LSMSIM_DEBUG", "") not in ("", "0")
+    with solver_interrupts() as interrupt, warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            args = _parser().parse_args(argv)
+            debug = debug or args.debug
+            return {"check": _check, "parse": _parse, "simulate": _simulate,
+                    "graph": _graph}[args.command](args)
+        except LsmsimError as error:
+            print(f"lsmsim: {error}" if not getattr(error, "position", None) else str(error),
+                  file=sys.stderr)
+            return EXIT_USAGE
+        except BrokenPipeError:
+            # The reader of the output went away (``| head``): end as if by SIGPIPE.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_BROKEN_PIPE
+        except Exception as error:  # noqa: BLE001 - a bug: one line, never a traceback
+            if interrupt.received.is_set():
+                # The solver's own "canceled" error, raised by the interrupt.
+                raise KeyboardInterrupt from None
+            if debug:
+                traceback.print_exception(error, file=sys.stderr)
+            print(internal_error_line(error), file=sys.stderr)
+            return EXIT_INTERNAL
+
+
+def internal_error_line(error: BaseException) -> str:
+    """One line that names a crash as a bug: the exception and where it was raised
+    (the innermost frame in lsmsim, or the innermost frame at all)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    package = Path(__file__).resolve().parent
+    ours = [f for f in frames if Path(f.filename).resolve().is_relative_to(package)]
+    frame = (ours or frames or [None])[-1]
+    where = ""
+    if frame is not None:
+        path = Path(frame.filename).resolve()
+        shown = path.relative_to(package.parent) if path.is_relative_to(package.parent) else path
+        where = f" at {shown}:{frame.lineno} in {frame.name}"
+    message = " ".join(str(error).split())[:200]
+    return (f"lsmsim: internal error, a bug in lsmsim: {type(error).__name__}{where}"
+            f"{': ' + message if message else ''} (rerun with --debug for the traceback)")
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    if issubclass(category, PolicyWarning):
+        print(f"lsmsim: warning: {message}", file=sys.stderr)
+    else:
+        print(warnings.formatwarning(message, category, filename, lineno, line).rstrip(),
+              file=sys.stderr)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -30,7 +30,13 @@ class PolicyError(LsmsimError):
 
 
 class UsageError(LsmsimError):
-    """Bad command-line or API usage (unknown profile, missing option)."""
+    """Bad command-line or API usage (unknown profile, missing option); where a file
+    is at fault, the message starts with its position."""
+
+    def __init__(self, message: str, position: Position | None = None):
+        self.message = message
+        self.position = position
+        super().__init__(f"{position}: {message}" if position else message)
 
 
 class PolicyWarning(UserWarning):

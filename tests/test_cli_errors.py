@@ -93,7 +93,8 @@ def test_several_profiles_need_a_name(tmp_path):
     path = tmp_path / "two.aa"
     path.write_text("profile a { /a r, }\nprofile b { /b r, }\n")
     proc = check_child(path)
-    assert proc.returncode == 2 and "a, b" in proc.stderr and "Traceback" not in proc.stderr
+    assert_one_line_error(proc, path, 1, "defines several profiles")
+    assert "a (line 1), b (line 2)" in proc.stderr
     assert check_child(path, "--child-profile", "a").returncode == 1
     unknown = check_child(path, "--child-profile", "zzz")
     assert unknown.returncode == 2 and "no profile named 'zzz'" in unknown.stderr

@@ -44,10 +44,16 @@ def squash_into_alternations(text: str) -> str:
     return re.sub(r"/\{([^{}]*)\}", strip, text)
 
 
+# Braces nest this deep at most: each level costs stack frames here and in every pass
+# over the regex, so deeper globs are refused rather than left to the recursion limit.
+MAX_BRACE_DEPTH = 100
+
+
 class _GlobParser:
     def __init__(self, text: str):
         self.text = text
         self.pos = 0
+        self.depth = 0
 
     def parse(self) -> Regex:
         node = self._sequence(top=True)
@@ -133,6 +139,9 @@ class _GlobParser:
     def _alternation(self) -> Regex:
         start = self.pos
         self.pos += 1
+        self.depth += 1
+        if self.depth > MAX_BRACE_DEPTH:
+            raise GlobError(f"'{{...}}' nested more than {MAX_BRACE_DEPTH} deep", start)
         branches: list[Regex] = []
         while True:
             branches.append(self._sequence(top=False))
@@ -142,6 +151,7 @@ class _GlobParser:
             self.pos += 1
             if ch == "}":
                 break
+        self.depth -= 1
         if len(branches) < 2:
             raise GlobError("'{...}' needs at least two alternatives separated by ','", start)
         return Alt(tuple(dict.fromkeys(branches)))
@@ -149,11 +159,17 @@ class _GlobParser:
 
 def _seq(items: list[Regex]) -> Regex:
     merged: list[Regex] = []
+    run: list[str] = []  # adjacent literals, joined once: a long path stays linear
     for item in items:
-        if isinstance(item, Lit) and merged and isinstance(merged[-1], Lit):
-            merged[-1] = Lit(merged[-1].text + item.text)
-        else:
-            merged.append(item)
+        if isinstance(item, Lit):
+            run.append(item.text)
+            continue
+        if run:
+            merged.append(Lit("".join(run)))
+            run = []
+        merged.append(item)
+    if run:
+        merged.append(Lit("".join(run)))
     if len(merged) == 1:
         return merged[0]
     return Seq(tuple(merged))

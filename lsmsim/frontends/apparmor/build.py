@@ -226,7 +226,8 @@ class PolicyBuilder:
         try:
             return Glob.parse(text)
         except GlobError as error:
-            raise PolicyError(f"bad glob {text!r}: {error}", source.position) from None
+            shown = text if len(text) <= 80 else text[:80] + "..."
+            raise PolicyError(f"bad glob {shown!r}: {error}", source.position) from None
 
     @staticmethod
     def _qualifier(prefix: s.Prefix, source: Source) -> Qualifier:

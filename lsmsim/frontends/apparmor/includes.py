@@ -88,12 +88,13 @@ class IncludeLoader:
             # Relative to the including file, then to each include root.
             candidates = [current.parent / node.target] + [d / node.target for d in self.roots]
         for candidate in candidates:
-            if not candidate.exists():
+            # os.path answers False where the name cannot exist (too long, a NUL).
+            if not os.path.exists(candidate):
                 continue
             if not self._inside_roots(candidate):
                 raise PolicyError(f"include {node.target!r} resolves to {candidate}, outside the "
                                   "include roots", node.source.position)
-            if candidate.is_dir():
+            if os.path.isdir(candidate):
                 return self._folder(candidate, node)
             return [candidate]
         if node.if_exists:

@@ -1,0 +1,117 @@
+"""Ctrl-C that ends a command promptly, even while the solver runs.
+
+Python runs a signal handler only between bytecodes of the main thread, so a SIGINT
+that arrives during one long Z3 call would wait for the call to return. While
+:func:`solver_interrupts` is active, the signal also writes a byte to a pipe (the
+interpreter's wakeup file descriptor, written from the C-level handler); a watcher
+thread reads it and interrupts Z3, whose call then returns at once and lets the usual
+``KeyboardInterrupt`` be raised.
+
+Z3 catches SIGINT itself during a check unless told not to (``ctrl_c``): it cancels
+that one query and the program runs on. While active, that handler is switched off.
+
+Two things can still lose that ``KeyboardInterrupt``: Z3 answers an interrupted call
+that is not a solver check with an exception of its own ("canceled"), and an
+interrupt raised inside a destructor (Z3 objects free themselves in ``__del__``) is
+printed and dropped by Python. So the watcher records that the user asked to stop
+(:attr:`InterruptWatch.received`) and raises the interrupt again every half second
+until the command has ended.
+"""
+from __future__ import annotations
+
+import _thread
+import contextlib
+import os
+import signal
+import sys
+import threading
+from typing import Iterator
+
+_STOP = b"\0"  # no signal has number 0: the byte that tells the watcher to end
+_REPEAT_SECONDS = 0.5
+
+
+def interrupt_solvers() -> None:
+    """Interrupt the Z3 call running now, if Z3 is in use at all (thread-safe)."""
+    z3 = sys.modules.get("z3")
+    if z3 is not None:
+        z3.main_ctx().interrupt()
+
+
+class InterruptWatch:
+    """What a command learns from :func:`solver_interrupts`: whether the user asked
+    to stop (``received``)."""
+
+    def __init__(self) -> None:
+        self.received = threading.Event()
+        self._ended = threading.Event()
+        self._lock = threading.Lock()
+
+    def _repeat(self) -> None:
+        """Raise the interrupt in the main thread again unless the command has ended."""
+        with self._lock:
+            if not self._ended.is_set():
+                interrupt_solvers()
+                _thread.interrupt_main()
+
+    def _end(self) -> None:
+        with self._lock:
+            self._ended.set()
+
+
+@contextlib.contextmanager
+def solver_interrupts() -> Iterator[InterruptWatch]:
+    """While active, SIGINT interrupts a running Z3 call as well as raising
+    ``KeyboardInterrupt``. Outside the main thread, where Python delivers no
+    signals, the watch only reports that nothing was received."""
+    watch = InterruptWatch()
+    if threading.current_thread() is not threading.main_thread():
+        yield watch
+        return
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    try:
+        previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    except ValueError:  # signals are not ours to watch here
+        os.close(read_end)
+        os.close(write_end)
+        yield watch
+        return
+    own_ctrl_c = _solver_ctrl_c(False)
+    watcher = threading.Thread(target=_watch, args=(read_end, watch), name="lsmsim-sigint",
+                               daemon=True)
+    watcher.start()
+    try:
+        yield watch
+    finally:
+        signal.set_wakeup_fd(previous)
+        _solver_ctrl_c(own_ctrl_c)
+        watch._end()
+        os.write(write_end, _STOP)
+        watcher.join()
+        os.close(read_end)
+        os.close(write_end)
+
+
+def _solver_ctrl_c(enabled: bool | None) -> bool | None:
+    """Set whether Z3 handles SIGINT itself (if Z3 is loaded); the previous value."""
+    z3 = sys.modules.get("z3")
+    if z3 is None or enabled is None:
+        return None
+    previous = z3.get_param("ctrl_c") != "false"
+    z3.set_param("ctrl_c", enabled)
+    return previous
+
+
+def _watch(read_end: int, watch: InterruptWatch) -> None:
+    while True:
+        received = os.read(read_end, 64)
+        if _STOP in received or not received:
+            return
+        if bytes([signal.SIGINT]) in received:
+            watch.received.set()
+            interrupt_solvers()
+            if watch._ended.wait(_REPEAT_SECONDS):
+                return
+            # Raising it again sends SIGINT's byte here once more: the next round.
+            watch._repeat()
