@@ -47,6 +47,10 @@ class Prover:
                 return nicer
         return outcome
 
+    def session(self, *base: z3.BoolRef) -> "Session":
+        """A solver holding ``base`` for a series of queries that share it."""
+        return Session(self, base)
+
     def _check(self, solver: z3.Solver) -> Outcome:
         start = time.perf_counter()
         answer = solver.check()
@@ -57,3 +61,36 @@ class Prover:
         if answer == z3.unsat:
             return Outcome("unsat")
         return Outcome("unknown", reason=solver.reason_unknown())
+
+
+class Session:
+    """One solver for queries that share a base: each query is pushed onto it and
+    popped after, so the base is asserted (and simplified by Z3) once. Answers are
+    those of :meth:`Prover.solve` on the base plus the query."""
+
+    def __init__(self, prover: Prover, base: tuple[z3.BoolRef, ...]):
+        self.prover = prover
+        self.solver = z3.Solver()
+        self.solver.add(*base)
+
+    def solve(self, *constraints: z3.BoolRef,
+              prefer: tuple[tuple[z3.BoolRef, ...], ...] = ()) -> Outcome:
+        solver, prover = self.solver, self.prover
+        solver.push()
+        try:
+            solver.set("rlimit", prover.rlimit)
+            solver.add(*constraints)
+            outcome = prover._check(solver)
+            if outcome.status != "sat":
+                return outcome
+            solver.set("rlimit", max(1, prover.rlimit // 20))
+            for extra in prefer:
+                solver.push()
+                solver.add(*extra)
+                nicer = prover._check(solver)
+                solver.pop()
+                if nicer.status == "sat":
+                    return nicer
+            return outcome
+        finally:
+            solver.pop()

@@ -26,6 +26,7 @@ from ..model.selinux import SELinuxPolicy, SELinuxRequest
 from ..simulate.selinux import booleans_of, decide
 from .prover import DEFAULT_RLIMIT, Prover
 from .result import CheckResult, Denial, Subject, Undecided
+from .selinux_cover import CoverIndex
 from .selinux_encode import PolicyEncoder, SymRequest, Universe
 
 
@@ -101,22 +102,34 @@ class SELinuxContainmentCheck:
 
     # --- the check ---
     def results(self):
-        """Yield a :class:`Denial` or :class:`Undecided` per expanding rule permission."""
+        """Yield a :class:`Denial` or :class:`Undecided` per expanding rule permission.
+
+        Rules the parent grants block for block (:class:`CoverIndex`) need no query;
+        the others are asked class by class, each class on one solver."""
         base = self._base()
+        cover = CoverIndex(self.child, self.parent, self.child_enc.type_ids,
+                           self.parent_enc.type_ids, not self.separate_layers, self.booleans)
+        by_class: dict[str, list[tuple[str, tuple]]] = {}
         for (tclass, perm), rules in sorted(self.child_enc.granting.items()):
-            yield from self._class_permission(tclass, perm, rules, base)
+            left = tuple(r for r in rules if not cover.covered(r, tclass, perm))
+            if left:
+                by_class.setdefault(tclass, []).append((perm, left))
+        for tclass, work in by_class.items():
+            session = self.prover.session(*base)
+            for perm, rules in work:
+                yield from self._class_permission(tclass, perm, rules, session)
         for type_name in sorted(self.child.permissive):
             yield from self._permissive(type_name, base)
 
-    def _class_permission(self, tclass: str, perm: str, rules, base):
+    def _class_permission(self, tclass: str, perm: str, rules, session):
         """Every rule granting ``tclass perm``: one query while none expands."""
         req = self.request
-        remaining = rules  # the encoder's own tuple: its formula is already built
+        remaining = rules
         while remaining:
             fires = self.child_enc.rules_fire(remaining, req)
-            outcome = self.prover.solve(*base, fires, self._child_allowed(tclass, perm),
-                                        z3.Not(self._parent_decision(tclass, perm)),
-                                        prefer=self._prefer(tclass))
+            outcome = session.solve(fires, self._child_allowed(tclass, perm),
+                                    z3.Not(self._parent_decision(tclass, perm)),
+                                    prefer=self._prefer(tclass))
             if outcome.status == "unsat":
                 return
             if outcome.status == "unknown":

@@ -202,6 +202,11 @@ class PolicyEncoder:
                     out.setdefault((tclass, perm), []).append(rule)
         return {key: tuple(rules) for key, rules in out.items()}
 
+    @property
+    def type_ids(self) -> dict[str, list[int]]:
+        """For each type of this policy, the universe ids that stand for it."""
+        return self._ids_of
+
     @cached_property
     def _ids_of(self) -> dict[str, list[int]]:
         """For each type name of this policy, the universe ids this policy reads as it

@@ -1,0 +1,110 @@
+"""Child rules the parent grants block for block, proven without a solver.
+
+A child allow rule is within the parent, for one class permission, when the parent
+has an allow rule over exactly the same source and target types (as bitsets over the
+check's universe) granting that permission, which fires whenever the child's does
+(unconditional, the same condition in the same layer, or a condition the fixed
+booleans make true), and nothing else in the parent's decision can take the
+permission away where the child's would not: each of the parent's constraints on it
+is also the child's, with the same meaning, no parent ``typebounds`` bounds one of the
+sources, and every role change the child allows (``process transition``) the parent
+allows too. Whatever this does not prove goes to the solver, so it only saves work.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+from ..model.selinux import AVRule, CExpr, SELinuxPolicy, TypeBits
+from ..simulate.selinux import TRANSITION_PERMS
+
+
+class CoverIndex:
+    """The parent's allow rules indexed by (class, source bits, target bits, self).
+
+    ``child_ids``/``parent_ids`` number each policy's types in the check's universe;
+    ``same_layer`` says the two share booleans; ``fixed`` holds the booleans fixed on
+    both sides."""
+
+    def __init__(self, child: SELinuxPolicy, parent: SELinuxPolicy,
+                 child_ids: Mapping[str, list[int]], parent_ids: Mapping[str, list[int]],
+                 same_layer: bool, fixed: Mapping[str, bool]):
+        self.child, self.parent = child, parent
+        self.child_ids, self.parent_ids = child_ids, parent_ids
+        self.child_bits = TypeBits(child, child_ids)
+        self.parent_bits = self.child_bits if parent is child and parent_ids is child_ids \
+            else TypeBits(parent, parent_ids)
+        self.same_layer = same_layer
+        self.fixed = dict(fixed)
+        self.rules: dict[tuple, list[AVRule]] = {}
+        for rule in parent.allow_rules():
+            for tclass, _perms in rule.perms:
+                self.rules.setdefault(self._key(self.parent_bits, rule, tclass), []).append(rule)
+        bounded = 0
+        for name in parent.typebounds:
+            bounded |= self.parent_bits.name(name)
+        self.bounded = bounded
+        self.roles_kept = child.role_allows <= parent.role_allows
+        self._sound: dict[tuple[str, str], bool] = {}
+
+    @staticmethod
+    def _key(bits: TypeBits, rule: AVRule, tclass: str) -> tuple:
+        return (tclass, bits.of(rule.sources), bits.of(rule.targets), rule.targets.self_)
+
+    def covered(self, rule: AVRule, tclass: str, perm: str) -> bool:
+        """The parent grants ``tclass perm`` wherever ``rule`` makes the child grant it."""
+        if not self._decision_kept(tclass, perm):
+            return False
+        if self.bounded & self.child_bits.of(rule.sources):
+            return False
+        for candidate in self.rules.get(self._key(self.child_bits, rule, tclass), ()):
+            if perm in candidate.perms_for(tclass) and self._fires_with(candidate, rule):
+                return True
+        return False
+
+    def _fires_with(self, parent_rule: AVRule, child_rule: AVRule) -> bool:
+        condition = parent_rule.condition
+        if condition is None:
+            return True
+        if self.same_layer and condition == child_rule.condition:
+            return True
+        names = condition.expr.names()
+        return names <= self.fixed.keys() and condition.active(self.fixed)
+
+    def _decision_kept(self, tclass: str, perm: str) -> bool:
+        """Nothing but the allow rules decides ``tclass perm`` differently in the
+        parent than in the child (computed once per class permission)."""
+        key = (tclass, perm)
+        found = self._sound.get(key)
+        if found is None:
+            found = self._sound[key] = self._decides_alike(tclass, perm)
+        return found
+
+    def _decides_alike(self, tclass: str, perm: str) -> bool:
+        if tclass == "process" and perm in TRANSITION_PERMS and not self.roles_kept:
+            return False
+        child = [c for c in self.child.constraints_for(tclass) if perm in c.perms_for(tclass)]
+        parent = [c for c in self.parent.constraints_for(tclass) if perm in c.perms_for(tclass)]
+        if self.parent is self.child:
+            return True
+        if not parent:
+            return True
+        if (self.child.sensitivities != self.parent.sensitivities
+                or self.child.role_dominance != self.parent.role_dominance):
+            return False
+        exprs = {c.expr for c in child}
+        return all(c.expr in exprs and self._same_types(c.expr) for c in parent)
+
+    def _same_types(self, expr: CExpr) -> bool:
+        """Each type an expression names means the same types in both policies."""
+        if expr.op in ("and", "or", "not"):
+            return all(self._same_types(a) for a in expr.args)
+        if expr.op == "attr" and expr.args[1][0] == "t":
+            # t1 == t2 reads aliases through each policy's own numbering.
+            return self.child_ids == self.parent_ids
+        if expr.op != "names" or expr.args[1][0] != "t":
+            return True
+        return all(self.child_ids.get(self.child.canonical_type(n))
+                   == self.parent_ids.get(self.parent.canonical_type(n)) for n in expr.args[2])
+
+
+__all__ = ["CoverIndex"]
