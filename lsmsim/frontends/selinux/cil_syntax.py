@@ -115,6 +115,10 @@ class _ToLists(Transformer):
 
     def start(self, children):
         self.depth.clear()
+        for child in children:
+            if type(child) is not SList and getattr(child, "type", None) in ("SYMBOL", "STRING"):
+                raise PolicyError(f"a statement is expected here, not {child.value[:40]!r}",
+                                  Position(self.file, child.line, child.column))
         return tuple(self._atom(c) for c in children)
 
 
