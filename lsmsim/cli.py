@@ -17,6 +17,7 @@ from .model.selinux import SELinuxPolicy
 from .interrupt import solver_interrupts
 from .graph import graph_to_dot, graph_to_json, stack_graph, transitions
 from .batch import Run, check_children, emit, many_children
+from .fleet import default_results, run_fleet
 from .report import FORMATS
 from .report.stack_report import STACK_FORMATS, simulation_to_text, simulations_to_json
 from .report.model_json import policy_to_json, policy_to_text
@@ -101,6 +102,22 @@ def _parser() -> argparse.ArgumentParser:
     parse.add_argument("-I", "--include", action="append", default=[], metavar="DIR")
     parse.add_argument("--lsm", choices=["apparmor", "selinux", "cil"])
     parse.add_argument("--format", choices=["text", "json"], default="text")
+
+    fleet = sub.add_parser("fleet", help="check every pair of a JSONL file on a process pool "
+                           "or a Dask cluster; results stream to a JSONL file, reruns resume")
+    fleet.add_argument("pairs", help="PAIRS.jsonl: one {child, parent, include, ...} or "
+                       "{stack} per line")
+    fleet.add_argument("--results", metavar="FILE", help="where records go (default: "
+                       "PAIRS.results.jsonl beside the pairs file)")
+    fleet.add_argument("--executor", choices=["local", "dask"], default="local")
+    fleet.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler "
+                       "(default: a LocalCluster)")
+    fleet.add_argument("-j", "--workers", type=int, metavar="N",
+                       help="worker processes (default: the CPU count)")
+    fleet.add_argument("--timeout", type=float, metavar="SECONDS",
+                       help="wall-clock budget per pair (local executor)")
+    fleet.add_argument("--rlimit", type=int, default=None,
+                       help="Z3 resource limit per query (deterministic)")
     _add_debug(parser, sub)
     return parser
 
@@ -214,6 +231,13 @@ def _parse(args) -> int:
     return 0
 
 
+def _fleet(args) -> int:
+    summary = run_fleet(args.pairs, args.results, args.executor, args.workers, args.scheduler,
+                        {"rlimit": args.rlimit} if args.rlimit else {}, args.timeout)
+    sys.stdout.write(summary.to_text(str(args.results or default_results(args.pairs))))
+    return summary.exit_code
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; the exit code follows DESIGN §2 (see ``EXIT_CODES``)."""
     try:
@@ -231,7 +255,7 @@ def _run(argv: list[str] | None) -> int:
             args = _parser().parse_args(argv)
             debug = debug or args.debug
             return {"check": _check, "parse": _parse, "simulate": _simulate,
-                    "graph": _graph}[args.command](args)
+                    "graph": _graph, "fleet": _fleet}[args.command](args)
         except LsmsimError as error:
             print(f"lsmsim: {error}" if not getattr(error, "position", None) else str(error),
                   file=sys.stderr)
