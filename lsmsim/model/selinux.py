@@ -7,6 +7,7 @@ and the policy holds each attribute's members. Every rule keeps its source posit
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Mapping
 
 from .source import Source
@@ -306,7 +307,42 @@ class SELinuxPolicy:
         return self.aliases.get(name, name)
 
     def allow_rules(self) -> tuple[AVRule, ...]:
+        return self._allow_rules
+
+    @cached_property
+    def _allow_rules(self) -> tuple[AVRule, ...]:
         return tuple(r for r in self.rules if r.kind == "allow")
+
+    @cached_property
+    def names_of(self) -> dict[str, frozenset[str]]:
+        """For each type, the names a rule may reach it by: itself and every
+        attribute holding it (built once per policy)."""
+        out: dict[str, set[str]] = {t: {t} for t in self.types}
+        for attribute, members in self.attributes.items():
+            for member in members:
+                out.setdefault(member, {member}).add(attribute)
+        return {t: frozenset(names) for t, names in out.items()}
+
+    @cached_property
+    def allow_index(self) -> dict[tuple[str, str], tuple[tuple[int, AVRule], ...]]:
+        """The allow rules by (class, a name among their sources), each with its
+        place in the policy: the candidates for a request, found without a scan."""
+        out: dict[tuple[str, str], list[tuple[int, AVRule]]] = {}
+        for index, rule in enumerate(self.allow_rules()):
+            for tclass, _perms in rule.perms:
+                for name in rule.sources.names:
+                    out.setdefault((tclass, name), []).append((index, rule))
+        return {key: tuple(rules) for key, rules in out.items()}
+
+    def allow_candidates(self, stype: str, tclass: str) -> list[AVRule]:
+        """The allow rules of ``tclass`` whose sources name ``stype`` or one of its
+        attributes, in policy order (exclusions, targets and conditions unchecked)."""
+        index = self.allow_index
+        found: dict[int, AVRule] = {}
+        for name in self.names_of.get(stype, (stype,)):
+            for i, rule in index.get((tclass, name), ()):
+                found[i] = rule
+        return [found[i] for i in sorted(found)]
 
     def constraints_for(self, tclass: str) -> tuple[Constraint, ...]:
         return tuple(c for c in self.constraints if c.perms_for(tclass))

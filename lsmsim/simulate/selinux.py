@@ -63,7 +63,7 @@ def compute_av(policy: SELinuxPolicy, scon: Context, tcon: Context, tclass: str,
     stype, ttype = policy.canonical_type(scon.type), policy.canonical_type(tcon.type)
     granted: set[str] = set()
     rules = []
-    for rule in policy.allow_rules():
+    for rule in policy.allow_candidates(stype, tclass):
         perms = rule.perms_for(tclass)
         if perms and rule.active(values) and rule.matches_types(policy, stype, ttype):
             granted |= perms
