@@ -40,8 +40,9 @@ def run_local(pairs: list[FleetPair], workers: int, options: dict,
                         running[pool.submit(run_pair, pair, options, seconds)] = pair
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in done:
-                        running.pop(future)
-                        yield future.result()
+                        record = future.result()  # raises while the pair is in running
+                        del running[future]
+                        yield record
             except BrokenProcessPool:
                 suspects += list(running.values())
 

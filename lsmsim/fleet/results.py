@@ -28,11 +28,12 @@ class ResultsWriter:
 
     def __init__(self, path: str | Path):
         path = Path(path)
-        # A line cut short by an interruption must not glue onto the next record.
-        cut = path.exists() and path.stat().st_size and not path.read_bytes().endswith(b"\n")
+        if path.exists():
+            # Drop a last line cut short by an interruption: its pair runs again.
+            data = path.read_bytes()
+            if data and not data.endswith(b"\n"):
+                path.write_bytes(data[:data.rfind(b"\n") + 1])
         self._handle = open(path, "a", encoding="utf-8")
-        if cut:
-            self._handle.write("\n")
 
     def write(self, record: dict) -> None:
         self._handle.write(json.dumps(record, sort_keys=True) + "\n")
