@@ -24,6 +24,7 @@ Run with ``-s`` to see the rates, the grouped reasons and the samples.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 import traceback
@@ -120,8 +121,9 @@ def _describe(denial) -> str:
 class Runner:
     """Loads each distinct text once and checks the pairs in both directions."""
 
-    def __init__(self):
+    def __init__(self, engine: str = "automata"):
         self.loaded: dict[str, object] = {}
+        self.engine = engine
 
     def load(self, text: str):
         if text not in self.loaded:
@@ -156,7 +158,8 @@ class Runner:
         for name in names:
             for child_side, child, parent in (("a", a, b), ("b", b, a)):
                 try:
-                    result = lsmsim.check(child, parent, child_profile=name, parent_profile=name)
+                    result = lsmsim.check(child, parent, child_profile=name, parent_profile=name,
+                                          engine=self.engine)
                 except lsmsim.LsmsimError as error:
                     out.status = "rejected"
                     out.detail = f"check {child_side} in the other side, {name}: {_message(error)}"
@@ -254,6 +257,25 @@ def test_equality_pairs_are_contained_both_ways(outcomes):
     if 100 * proven / total < MIN_PROVEN:
         failures.append(f"proven rate {100 * proven / total:.2f}% fell below the floor of {MIN_PROVEN}%")
     assert not failures, "\n".join(failures)
+
+
+# The solver engine on every SOLVER_STRIDE-th equality pair (all of them with
+# LSMSIM_SOLVER_STRIDE=1): the floor holds on both engines.
+SOLVER_STRIDE = int(os.environ.get("LSMSIM_SOLVER_STRIDE", "12"))
+
+
+def test_equality_pairs_on_the_solver_engine(corpus):
+    rows = [json.loads(line) for line in (corpus / EQUALITY_FILE).read_text().splitlines()
+            if line.strip()]
+    runner = Runner("z3")
+    done = [runner.run(index, row) for index, row in enumerate(rows, start=1)
+            if row["kind"] == "equality" and index % SOLVER_STRIDE == 0]
+    status = Counter(o.status for o in done)
+    print(f"\nSolver engine, {len(done)} equality pairs: "
+          + ", ".join(f"{k} {v}" for k, v in sorted(status.items())))
+    assert not [o for o in done if o.status in ("crash", "expansions")], \
+        "\n".join(o.show() for o in done if o.status in ("crash", "expansions"))
+    assert 100 * status["proven"] / len(done) >= MIN_PROVEN - 1, status
 
 
 _AUDIT_ALLOW = re.compile(r"\b(audit|allow)\s+")

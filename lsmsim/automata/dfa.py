@@ -21,30 +21,56 @@ class LazyDFA:
         self.ids: dict[int, int] = {0: DEAD, 1: START}
         self.rows: list[list[int] | None] = [[DEAD] * len(nfa.class_positions), None]
         self._tags: dict[int, frozenset[int]] = {}
+        self._by_reach: dict[int, list[int]] = {}
 
     def row(self, state: int) -> list[int]:
         row = self.rows[state]
         return row if row is not None else self._build(state)
 
     def _build(self, state: int) -> list[int]:
-        follow = self.nfa.follow
+        nfa = self.nfa
+        follow, charset_of = nfa.follow, nfa.charset_of
         reach, bits = 0, self.sets[state]
         while bits:
             low = bits & -bits
             reach |= follow[low.bit_length() - 1]
             bits ^= low
+        # States that can read the same positions next share their row.
+        shared = self._by_reach.get(reach)
+        if shared is not None:
+            self.rows[state] = shared
+            return shared
+        # Group the reachable positions by their character set: few sets, few classes.
+        by_charset: dict[int, int] = {}
+        bits = reach
+        while bits:
+            low = bits & -bits
+            index = charset_of[low.bit_length() - 1]
+            by_charset[index] = by_charset.get(index, 0) | low
+            bits ^= low
+        everywhere, targets = 0, {}
+        for index, positions in by_charset.items():
+            classes = nfa.charset_classes[index]
+            if classes is None:
+                everywhere |= positions
+                continue
+            for cls in classes:
+                targets[cls] = targets.get(cls, 0) | positions
         ids, sets, rows = self.ids, self.sets, self.rows
-        row = []
-        for positions in self.nfa.class_positions:
-            target = reach & positions
-            sid = ids.get(target)
-            if sid is None:
-                sid = ids[target] = len(sets)
-                sets.append(target)
-                rows.append(None)
-            row.append(sid)
-        rows[state] = row
+        default = self._id(everywhere)
+        row = [default] * len(nfa.class_positions)
+        for cls, positions in targets.items():
+            row[cls] = self._id(positions | everywhere)
+        rows[state] = self._by_reach[reach] = row
         return row
+
+    def _id(self, positions: int) -> int:
+        sid = self.ids.get(positions)
+        if sid is None:
+            sid = self.ids[positions] = len(self.sets)
+            self.sets.append(positions)
+            self.rows.append(None)
+        return sid
 
     def tags(self, state: int) -> frozenset[int]:
         """The indices of the expressions that match exactly the text read."""

@@ -89,7 +89,9 @@ class TaggedNFA:
     """The position automaton of several expressions, each tagged with an index.
 
     ``follow[p]`` are the positions that may come after ``p``; ``class_positions[c]``
-    the positions whose character is in byte class ``c``; ``last[t]`` the positions
+    the positions whose character is in byte class ``c``; ``charset_of[p]`` indexes
+    ``charset_classes``, the byte classes of position ``p``'s character (``None``
+    where that is every class); ``last[t]`` the positions
     that end a match of expression ``t`` (bit 0 where it matches the empty string);
     ``positions_of[t]`` every position of expression ``t``.
     """
@@ -97,6 +99,8 @@ class TaggedNFA:
     follow: tuple[int, ...]
     class_of: tuple[int, ...]
     class_positions: tuple[int, ...]
+    charset_of: tuple[int, ...]
+    charset_classes: tuple[tuple[int, ...] | None, ...]
     last: tuple[int, ...]
     positions_of: tuple[int, ...]
     tag_of_last: dict[int, tuple[int, ...]]
@@ -117,10 +121,14 @@ class TaggedNFA:
             by_charset[charset] = by_charset.get(charset, 0) | (1 << position)
         class_of, count = byte_classes(list(by_charset))
         class_positions = [0] * count
+        charset_index = {charset: i for i, charset in enumerate(by_charset)}
+        charset_classes = []
         for charset, positions in by_charset.items():
             classes = {class_of[byte] for lo, hi in charset.ranges for byte in range(lo, hi + 1)}
             for cls in classes:
                 class_positions[cls] |= positions
+            charset_classes.append(None if len(classes) == count else tuple(sorted(classes)))
+        charset_of = [0] + [charset_index[c] for c in builder.charsets[1:]]
         tag_of_last: dict[int, list[int]] = {}
         for tag, last in enumerate(lasts):
             while last:
@@ -131,5 +139,5 @@ class TaggedNFA:
         for last in lasts:
             accepting |= last
         return TaggedNFA(tuple(builder.follow), tuple(class_of), tuple(class_positions),
-                         tuple(lasts), tuple(positions_of),
+                         tuple(charset_of), tuple(charset_classes), tuple(lasts), tuple(positions_of),
                          {p: tuple(t) for p, t in tag_of_last.items()}, accepting)
