@@ -1,16 +1,39 @@
 """lsmsim: prove that a nested Linux Security Module policy stays within the policy
 of the namespace above it, or report each expansion with a concrete witness."""
+from __future__ import annotations
+
+import importlib
+
 __version__ = "0.1.0"
 
-from .api import check, decide_request, detect_lsm, load
-from .errors import LsmsimError, PolicyError, UsageError
-from .graph import transitions
-from .model.requests import CapabilityRequest, ExecRequest, FileRequest, NetworkRequest
-from .stack import Stack, StackResult, check_stack, load_stack, simulate
-from .verify.result import CheckResult, Denial, Verdict
+# The public names and the modules that define them. They are imported on first use,
+# so that ``import lsmsim`` (and the command's start, when Ctrl-C must already work)
+# costs nothing until a name is needed.
+_EXPORTS = {
+    "check": "api", "decide_request": "api", "detect_lsm": "api", "load": "api",
+    "LsmsimError": "errors", "PolicyError": "errors", "UsageError": "errors",
+    "transitions": "graph",
+    "CapabilityRequest": "model.requests", "ExecRequest": "model.requests",
+    "FileRequest": "model.requests", "NetworkRequest": "model.requests",
+    "Stack": "stack", "StackResult": "stack", "check_stack": "stack", "load_stack": "stack",
+    "simulate": "stack",
+    "CheckResult": "verify.result", "Denial": "verify.result", "Verdict": "verify.result",
+}
+
+__all__ = sorted(_EXPORTS)
 
 
-__all__ = ["CapabilityRequest", "CheckResult", "Denial", "ExecRequest", "FileRequest",
-           "LsmsimError", "NetworkRequest", "PolicyError", "Stack", "StackResult", "UsageError",
-           "Verdict", "check", "check_stack", "decide_request", "detect_lsm", "load",
-           "load_stack", "simulate", "transitions"]
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        try:  # a subpackage used without importing it first (lsmsim.report, ...)
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError:
+            raise AttributeError(f"module 'lsmsim' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -2,7 +2,7 @@
 from which, and how (exec with ``ix``/``px``/``cx``/``ux``, change_hat, change_profile)."""
 from __future__ import annotations
 
-import networkx as nx
+from ..lazy import networkx as nx
 
 from ..automata.attach import attachments_reached
 from ..model.change_profile import ChangeProfileRule

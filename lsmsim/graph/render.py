@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-import networkx as nx
+from ..lazy import networkx as nx
 
 from ..model.policy import Policy
 from ..model.selinux import SELinuxPolicy

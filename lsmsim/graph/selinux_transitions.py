@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import networkx as nx
+from ..lazy import networkx as nx
 
 from ..model.selinux import SELinuxPolicy, TypeSet
 

@@ -21,9 +21,6 @@ Match = Callable[[Any], Any]
 class Logic(Protocol):
     """A Boolean algebra: concrete truth values or symbolic formulas."""
 
-    true: Any
-    false: Any
-
     def any(self, items: Iterable[Any]) -> Any: ...
 
     def all(self, items: Iterable[Any]) -> Any: ...
@@ -33,9 +30,6 @@ class Logic(Protocol):
 
 class ConcreteLogic:
     """Python truth values."""
-
-    true = True
-    false = False
 
     @staticmethod
     def any(items: Iterable[bool]) -> bool:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping
 
-import networkx as nx
+from ..lazy import networkx as nx
 
 from ..errors import PolicyError, UsageError
 from ..model.policy import Policy, Profile

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import z3
+from ..lazy import z3
 
 from ..model.change_profile import ChangeProfileRequest, ChangeProfileRule
 from ..model.labels import UNCONFINED, profiles_by_label, resolve

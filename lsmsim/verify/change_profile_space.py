@@ -3,7 +3,7 @@ exec path and whether the change waits for that exec (change_onexec). Mirrors
 :meth:`ChangeProfileRule.matches`."""
 from __future__ import annotations
 
-import z3
+from ..lazy import z3
 
 from ..model.change_profile import ChangeProfileRequest, ChangeProfileRule
 from ..model.glob import Glob

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-import z3
+from ..lazy import z3
 
 from ..model import decision
 from ..model.names import (CAPABILITIES, IPC_CLASSES, NETWORK_FAMILIES, PROTOCOLS, PTRACE_PERMS, SIGNAL_PERMS,
@@ -27,9 +27,6 @@ def _any(formulas: Iterable[z3.BoolRef]) -> z3.BoolRef:
 
 class Z3Logic:
     """Z3 formulas as the truth values of :mod:`lsmsim.model.decision`."""
-
-    true = z3.BoolVal(True)
-    false = z3.BoolVal(False)
 
     @staticmethod
     def any(items: Iterable[z3.BoolRef]) -> z3.BoolRef:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-import z3
+from ..lazy import z3
 
 from ..model.policy import Policy, Profile
 from ..model.requests import ExecRequest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import z3
+from ..lazy import z3
 
 from ..model.requests import ExecRequest, FileRequest, sorted_perms
 from ..model.rules import FileRule, Half

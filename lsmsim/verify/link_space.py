@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-import z3
+from ..lazy import z3
 
 from ..model.exec_type import exec_type
 from ..model.glob import Glob

@@ -21,4 +21,4 @@ def check_mount(ctx: CheckContext) -> Iterator[object]:
         if rule.operation == PIVOT_ROOT and rule.target and not rule.deny:
             yield Warning(f"{rule.source}: the kernel does not change profile on pivot_root; "
                           f"'-> {rule.target}' is not compared")
-    yield from _check_named(ctx, MountRule, MountSpace(), _block, "mount", strings=MOUNT_CLASS)
+    yield from _check_named(ctx, MountRule, MountSpace, _block, "mount", strings=MOUNT_CLASS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-import z3
+from ..lazy import z3
 
 from ..model.glob import Glob
 from ..model.mount import (BIND, BIND_REQUEST_FLAGS, CHANGE_TYPE_REQUEST_FLAGS, MOVE,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import z3
+from ..lazy import z3
 
 from ..model.mqueue import MQUEUE_PERMS, MQUEUE_TYPES, MqueueRequest, MqueueRule
 from ..model.regex import ANY_CHAR, NOT_SLASH
@@ -86,4 +86,4 @@ def check_mqueue(ctx: CheckContext) -> Iterator[object]:
                 yield Undecided(rule.source, "mqueue rules with label= are not compared: the "
                                              "kernel's label matching for queues is not modelled")
         return
-    yield from _check_named(ctx, MqueueRule, MqueueSpace(), _block, "mqueue")
+    yield from _check_named(ctx, MqueueRule, MqueueSpace, _block, "mqueue")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Hashable, Iterable, Iterator
 
-import z3
+from ..lazy import z3
 
 from ..model.rules import (CapabilityRule, IpcRule, NetworkRule, OtherRule, PtraceRule,
                            SignalRule)
@@ -35,7 +35,7 @@ def _check_named(ctx: CheckContext, kind: type, space, block, kind_name: str | N
                  finite: Finite | None = None) -> Iterator[object]:
     """``child ⊆ parent`` for one class: by enumeration where the class is ``finite``,
     on automata where it matches ``strings`` (unless the Z3 engine is asked for),
-    else with Z3 over ``space``."""
+    else with Z3 over the symbolic request ``space()`` builds."""
     pair = ctx.pair
     child_rules = [r for r in pair.child.rules_of(kind) if select(r)]
     parent_rules = [r for r in pair.parent.rules_of(kind) if select(r)]
@@ -46,12 +46,15 @@ def _check_named(ctx: CheckContext, kind: type, space, block, kind_name: str | N
                 yield Undecided(rule.source, f"{kind_name} rules with permissions or "
                                              "conditions are present and not checked yet")
         return
+    if all(rule.deny for rule in child_rules):
+        return  # the child grants nothing of this class
     if ctx.engine == "automata" and finite is not None:
         yield from _check_enumerated(ctx, child_rules, finite)
         return
     if ctx.engine == "automata" and strings is not None:
         yield from check_strings(ctx, strings, child_rules, parent_rules)
         return
+    space = space()
     # The same for every rule of the child: build it once.
     beyond_parent = (space.domain(), space.allows(child_rules), z3.Not(space.allows(parent_rules)))
     for rule in child_rules:
@@ -133,12 +136,12 @@ def _block_network(space: NetworkSpace, rule: NetworkRule, request) -> z3.BoolRe
 
 
 def check_capabilities(ctx: CheckContext) -> Iterator[object]:
-    yield from _check_named(ctx, CapabilityRule, CapabilitySpace(), _block_capability,
+    yield from _check_named(ctx, CapabilityRule, CapabilitySpace, _block_capability,
                             finite=CAPABILITY)
 
 
 def check_network(ctx: CheckContext) -> Iterator[object]:
-    yield from _check_named(ctx, NetworkRule, NetworkSpace(), _block_network, finite=NETWORK)
+    yield from _check_named(ctx, NetworkRule, NetworkSpace, _block_network, finite=NETWORK)
 
 
 def _block_signal(space: SignalSpace, rule: SignalRule, request) -> z3.BoolRef:
@@ -154,11 +157,11 @@ def _block_ptrace(space: PtraceSpace, rule, request) -> z3.BoolRef:
 
 
 def check_signal(ctx: CheckContext) -> Iterator[object]:
-    yield from _check_named(ctx, SignalRule, SignalSpace(), _block_signal, strings=SIGNAL)
+    yield from _check_named(ctx, SignalRule, SignalSpace, _block_signal, strings=SIGNAL)
 
 
 def check_ptrace(ctx: CheckContext) -> Iterator[object]:
-    yield from _check_named(ctx, PtraceRule, PtraceSpace(), _block_ptrace, strings=PTRACE)
+    yield from _check_named(ctx, PtraceRule, PtraceSpace, _block_ptrace, strings=PTRACE)
 
 
 def _block_ipc(space: IpcSpace, rule: IpcRule, request) -> z3.BoolRef:
@@ -173,7 +176,7 @@ def _unix_through_network(ctx: CheckContext) -> bool:
 
 def check_ipc(ctx: CheckContext) -> Iterator[object]:
     for kind in IPC_CLASSES:
-        findings = _check_named(ctx, IpcRule, IpcSpace(kind), _block_ipc, kind,
+        findings = _check_named(ctx, IpcRule, lambda kind=kind: IpcSpace(kind), _block_ipc, kind,
                                 lambda rule, kind=kind: rule.kind == kind,
                                 strings=IPC_STRINGS[kind])
         for finding in findings:

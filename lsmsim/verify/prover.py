@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import z3
+from ..lazy import z3
 
 DEFAULT_RLIMIT = 20_000_000
 

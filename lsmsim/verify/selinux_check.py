@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Mapping
 
-import z3
+from ..lazy import z3
 
 from ..errors import UsageError
 from ..model.selinux import SELinuxPolicy, SELinuxRequest

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-import z3
+from ..lazy import z3
 
 from ..model.selinux import (OBJECT_R, AVRule, BoolExpr, CExpr, Context, Level, Range,
                              SELinuxPolicy, SELinuxRequest)

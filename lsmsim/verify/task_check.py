@@ -10,12 +10,12 @@ from .task_spaces import IoUringSpace, UsernsSpace
 
 
 def check_userns(ctx: CheckContext) -> Iterator[object]:
-    yield from _check_named(ctx, UsernsRule, UsernsSpace(),
+    yield from _check_named(ctx, UsernsRule, UsernsSpace,
                             lambda space, rule, request: space.perm == USERNS_PERMS.index(
                                 request.perm), "userns")
 
 
 def check_io_uring(ctx: CheckContext) -> Iterator[object]:
-    yield from _check_named(ctx, IoUringRule, IoUringSpace(),
+    yield from _check_named(ctx, IoUringRule, IoUringSpace,
                             lambda space, rule, request: space.perm == IO_URING_PERMS.index(
                                 request.perm), "io_uring")

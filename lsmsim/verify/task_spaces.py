@@ -1,7 +1,7 @@
 """``userns`` and ``io_uring`` as Z3 formulas, mirroring the rules' ``matches``."""
 from __future__ import annotations
 
-import z3
+from ..lazy import z3
 
 from ..model.regex import ANY_CHAR
 from ..model.task_classes import (IO_URING_PERMS, USERNS_PERMS, IoUringRequest, IoUringRule,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import z3
+from ..lazy import z3
 
 from ..model.regex import Alt, CharSet, Lit, Regex, Seq, Star
 
