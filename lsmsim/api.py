@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import PolicyError, Position, UsageError
 from .frontends.apparmor import load_apparmor
@@ -10,11 +11,15 @@ from .model.policy import Policy, Profile
 from .model.selinux import SELinuxPolicy
 from .model.requests import Request
 from .simulate.decide import Decision, decide
-from .verify.check import DEFAULT_ENGINE, ENGINES, check_within, select_profile
+from .verify.check import (DEFAULT_ENGINE, ENGINES, ContainmentCheck, check_within,
+                           select_profile)
 from .verify.context import DEFAULT_BUDGET
 from .verify.prover import DEFAULT_RLIMIT
 from .verify.result import CheckResult
 from .verify.selinux_check import check_selinux
+
+if TYPE_CHECKING:
+    from .cache import PolicyCache
 
 # Statements only the SELinux policy language has ("allow" is AppArmor's too).
 _SELINUX_WORDS = ("type ", "class ", "sid ", "attribute ", "typeattribute ", "common ",
@@ -42,10 +47,14 @@ def detect_lsm(path: str | Path) -> str:
 
 
 def load(path: str | Path, include: list[str | Path] | tuple = (),
-         lsm: str | None = None) -> Policy | SELinuxPolicy:
-    """Read a policy file into the model (``include`` = AppArmor include roots)."""
+         lsm: str | None = None, cache: "PolicyCache | None" = None) -> Policy | SELinuxPolicy:
+    """Read a policy file into the model (``include`` = AppArmor include roots).
+    With a :class:`lsmsim.cache.PolicyCache`, an AppArmor policy whose files are
+    unchanged is taken from it, compiled automata included."""
     lsm = lsm or detect_lsm(path)
     if lsm == "apparmor":
+        if cache is not None:
+            return cache.load(path, include, lambda: load_apparmor(path, include))
         return load_apparmor(path, include)
     if lsm == "selinux":
         return load_selinux(path)
@@ -58,11 +67,14 @@ def load(path: str | Path, include: list[str | Path] | tuple = (),
 def check(child: Policy | SELinuxPolicy, within: Policy | SELinuxPolicy,
           child_profile: str | None = None, parent_profile: str | None = None,
           rlimit: int = DEFAULT_RLIMIT, booleans: dict[str, bool] | None = None,
-          engine: str = DEFAULT_ENGINE, budget: int = DEFAULT_BUDGET) -> CheckResult:
+          engine: str = DEFAULT_ENGINE, budget: int = DEFAULT_BUDGET,
+          cache: "PolicyCache | None" = None) -> CheckResult:
     """Prove ``child`` within the parent policy ``within``, or list its expansions.
     ``booleans`` fixes SELinux booleans by name (others range over every value).
     For AppArmor, ``engine`` is ``automata`` (default) or ``z3`` and ``budget`` bounds
-    the work of the whole check (:class:`lsmsim.verify.context.Budget`)."""
+    the work of the whole check (:class:`lsmsim.verify.context.Budget`); with the
+    ``cache`` the policies were loaded from, the automata compiled for them are kept
+    there for the next check."""
     kinds = {isinstance(child, SELinuxPolicy), isinstance(within, SELinuxPolicy)}
     if kinds == {True}:
         if engine not in ENGINES:
@@ -74,7 +86,14 @@ def check(child: Policy | SELinuxPolicy, within: Policy | SELinuxPolicy,
                          "supported yet")
     if booleans:
         raise UsageError("--bool applies to SELinux policies only")
-    return check_within(child, within, child_profile, parent_profile, rlimit, engine, budget)
+    if cache is None:
+        return check_within(child, within, child_profile, parent_profile, rlimit, engine,
+                            budget)
+    automata = cache.automata(child, within)
+    result = ContainmentCheck(child, within, child_profile, parent_profile, rlimit,
+                              engine=engine, budget=budget, automata=automata).run()
+    cache.save(automata, child, within)
+    return result
 
 
 def decide_request(policy: Policy, request: Request, profile: str | None = None) -> Decision:

@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--engine", choices=["automata", "z3"], default="automata",
                        help="how AppArmor's string-matching classes are decided: automata "
                        "(default, as the kernel matches) or z3 (the independent second engine)")
+    check.add_argument("--no-cache", action="store_true",
+                       help="neither read nor write the cache of compiled policies "
+                       "(~/.cache/lsmsim, or $LSMSIM_CACHE_DIR)")
     check.add_argument("--budget", type=int, default=None, metavar="N",
                        help="work bound for one whole check (automaton states; a solver "
                        "query counts 1,000); running out gives 'undecided'")
@@ -173,10 +176,17 @@ def _check(args) -> int:
         return _emit(check_children(args.child, args.parent, args.include, args.lsm,
                                     args.child_profile, args.parent_profile, kwargs,
                                     args.jobs), args)
-    child = api.load(args.child[0], args.include, args.lsm)
-    parent = api.load(args.parent, args.include, args.lsm)
-    result = api.check(child, parent, args.child_profile, args.parent_profile, **kwargs)
+    cache = None if args.no_cache else _policy_cache()
+    child = api.load(args.child[0], args.include, args.lsm, cache=cache)
+    parent = api.load(args.parent, args.include, args.lsm, cache=cache)
+    result = api.check(child, parent, args.child_profile, args.parent_profile, cache=cache,
+                       **kwargs)
     return _emit(Run.of_check(result, parent), args)
+
+
+def _policy_cache():
+    from .cache import PolicyCache
+    return PolicyCache()
 
 
 def _emit(run: Run, args) -> int:

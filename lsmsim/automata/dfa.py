@@ -23,11 +23,22 @@ class LazyDFA:
         self._tags: dict[int, frozenset[int]] = {}
         self._by_reach: dict[int, list[int]] = {}
 
+    def __getstate__(self) -> dict:
+        # The index of sets and the rows by reach are rebuilt on demand: smaller files.
+        return {"nfa": self.nfa, "sets": self.sets, "rows": self.rows, "_tags": self._tags}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.ids = None
+        self._by_reach = {}
+
     def row(self, state: int) -> list[int]:
         row = self.rows[state]
         return row if row is not None else self._build(state)
 
     def _build(self, state: int) -> list[int]:
+        if self.ids is None:
+            self.ids = {positions: sid for sid, positions in enumerate(self.sets)}
         nfa = self.nfa
         follow, charset_of = nfa.follow, nfa.charset_of
         reach, bits = 0, self.sets[state]
@@ -56,7 +67,7 @@ class LazyDFA:
                 continue
             for cls in classes:
                 targets[cls] = targets.get(cls, 0) | positions
-        ids, sets, rows = self.ids, self.sets, self.rows
+        rows = self.rows
         default = self._id(everywhere)
         row = [default] * len(nfa.class_positions)
         for cls, positions in targets.items():

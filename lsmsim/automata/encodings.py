@@ -52,6 +52,7 @@ class StringClass:
     witness per rule is enough.
     """
 
+    name: str
     kind: type
     expressions: Callable[[object], list[Regex]]
     domain: tuple[Regex, ...]
@@ -76,7 +77,7 @@ def _signal_group(rule: SignalRule, request: SignalRequest) -> Hashable:
     return request.perm if rule.signals == frozenset(SIGNALS) else (request.perm, request.signal)
 
 
-SIGNAL = StringClass(SignalRule, _signal_expressions,
+SIGNAL = StringClass("signal", SignalRule, _signal_expressions,
                      tuple(_fields(Lit(p), Lit(s), NONEMPTY) for p in SIGNAL_PERMS for s in SIGNALS),
                      _signal_decode, _signal_group)
 
@@ -87,7 +88,7 @@ def _ptrace_decode(text: str) -> PtraceRequest:
 
 
 PTRACE = StringClass(
-    PtraceRule,
+    "ptrace", PtraceRule,
     lambda rule: [_fields(_words(rule.perms), NONEMPTY if rule.peer is None else rule.peer.regex)],
     tuple(_fields(Lit(p), NONEMPTY) for p in PTRACE_PERMS), _ptrace_decode,
     lambda rule, request: request.perm)
@@ -109,7 +110,7 @@ def ipc_class(kind: str) -> StringClass:
         perm, *values = text.split("\0")
         return IpcRequest(kind, perm, tuple(zip(shape.all_fields, values)))
 
-    return StringClass(IpcRule, expressions,
+    return StringClass(kind, IpcRule, expressions,
                        tuple(_fields(Lit(p), *(ANY for _ in shape.all_fields)) for p in shape.perms),
                        decode,
                        lambda rule, request: request.perm)
@@ -177,6 +178,6 @@ def _mount_decode(text: str) -> MountRequest:
     return MountRequest(MOUNT, point, source, fstype, frozenset(ord(c) - 1 for c in flags))
 
 
-MOUNT_CLASS = StringClass(MountRule, lambda rule: [_mount_entry(e) for e in rule.entries],
+MOUNT_CLASS = StringClass("mount", MountRule, lambda rule: [_mount_entry(e) for e in rule.entries],
                           _mount_domain(), _mount_decode,
                           lambda rule, request: (request.operation, request.kind))

@@ -89,8 +89,8 @@ class AutomatonCache:
         return entry[1]
 
     def strings(self, profile, klass, rules: list) -> TaggedAutomaton:
-        """The automaton of ``rules`` (rules of ``klass`` in ``profile``)."""
-        key = (id(profile), id(klass), tuple(id(r) for r in rules))
+        """The automaton of ``rules`` (the rules of ``klass`` in ``profile``)."""
+        key = (id(profile), klass.name)
         entry = self.by_class.get(key)
         if entry is None:
             entry = self.by_class[key] = (profile, string_automaton(rules, klass.expressions))
@@ -98,10 +98,29 @@ class AutomatonCache:
 
     def string_domain(self, klass) -> TaggedAutomaton:
         """The requests of ``klass`` the kernel can make, tagged by part."""
-        key = ("domain", id(klass))
+        key = ("domain", klass.name)
         entry = self.by_class.get(key)
         if entry is None:
             parts = list(klass.domain)
             entry = self.by_class[key] = (klass, TaggedAutomaton(
                 tuple(range(len(parts))), LazyDFA(TaggedNFA.of(parts)), 0))
         return entry[1]
+
+    def seed(self, kind: str, profile, rest: tuple, automaton: TaggedAutomaton) -> None:
+        """Take an automaton compiled earlier for ``profile`` (see :meth:`export`)."""
+        if kind == "file":
+            self.files[id(profile)] = (profile, automaton)
+        elif kind == "strings":
+            self.by_class[(id(profile), rest[0])] = (profile, automaton)
+
+    def export(self, names: dict[int, str]) -> dict[tuple, TaggedAutomaton]:
+        """The automata of the profiles in ``names`` (profile identity → its path
+        ``a//b``), keyed so that :meth:`seed` can take them back."""
+        out: dict[tuple, TaggedAutomaton] = {}
+        for key, (_, automaton) in self.files.items():
+            if key in names:
+                out[("file", names[key])] = automaton
+        for key, (_, automaton) in self.by_class.items():
+            if key[0] in names:
+                out[("strings", names[key[0]], key[1])] = automaton
+        return out

@@ -92,6 +92,9 @@ class Policy:
     lsm: str
     profiles: tuple[Profile, ...]
     files_read: tuple[str, ...] = field(default=())
+    # Folders whose contents decided where includes were found: with the files read,
+    # everything the policy depends on (a compiled-policy cache checks both).
+    folders_consulted: tuple[str, ...] = field(default=(), compare=False)
 
     def profile_names(self) -> list[str]:
         return [p.name for p in self.profiles]

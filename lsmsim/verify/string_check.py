@@ -53,8 +53,8 @@ def check_strings(ctx: CheckContext, klass: StringClass, child_rules: list,
     ctx.stats.product_states += search.explored
     found: dict[int, set] = {}
     for (tags, parent_tags, _), state in signatures.items():
-        mine = {id(child.items[t]): child.items[t] for t in tags}
-        theirs = [parent.items[t] for t in parent_tags]
+        mine = {id(child.items[t]): child.items[t] for t in sorted(tags)}
+        theirs = [parent.items[t] for t in sorted(parent_tags)]
         if not allowed(mine.values(), _always) or allowed(theirs, _always):
             continue
         request = klass.decode(search.witness(state))

@@ -1,6 +1,7 @@
 """The AppArmor front end: profile text (with includes) → :class:`lsmsim.model.Policy`."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from ...model.policy import Policy
@@ -13,7 +14,9 @@ def load_apparmor(path: str | Path, include: list[str | Path] | tuple = ()) -> P
     and the file's own directory."""
     loader = IncludeLoader(Path(path), [Path(p) for p in include])
     nodes = loader.load()
-    return PolicyBuilder(str(path)).build(nodes, tuple(loader.files_read))
+    policy = PolicyBuilder(str(path)).build(nodes, tuple(loader.files_read))
+    return dataclasses.replace(policy, folders_consulted=tuple(
+        dict.fromkeys(loader.folders_consulted)))
 
 
 __all__ = ["load_apparmor"]

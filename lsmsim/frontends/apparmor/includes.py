@@ -32,6 +32,8 @@ class IncludeLoader:
         self.roots = [Path(r) for r in roots]
         self.allowed = [Path(os.path.realpath(d)) for d in [*self.roots, self.main_file.parent]]
         self.files_read: list[str] = []
+        # Folders whose entries decided where an include was found (or not found).
+        self.folders_consulted: list[str] = []
 
     def load(self) -> tuple:
         """Syntax nodes of the main file with every include spliced in place."""
@@ -88,6 +90,7 @@ class IncludeLoader:
             # Relative to the including file, then to each include root.
             candidates = [current.parent / node.target] + [d / node.target for d in self.roots]
         for candidate in candidates:
+            self.folders_consulted.append(os.path.dirname(candidate))
             # os.path answers False where the name cannot exist (too long, a NUL).
             if not os.path.exists(candidate):
                 continue
@@ -108,6 +111,7 @@ class IncludeLoader:
         """The files ``include <folder>`` reads, in name order; a link leading out of
         the include roots is skipped with a warning naming it."""
         files = []
+        self.folders_consulted.append(str(folder))
         for entry in sorted(folder.iterdir()):
             if (entry.name.startswith(".") or entry.name.endswith(_SKIPPED_SUFFIXES)
                     or not entry.is_file()):

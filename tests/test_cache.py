@@ -1,0 +1,94 @@
+"""The cache of compiled policies: a warm check gives the cold check's result, and an
+entry is used only while every file it was built from is unchanged."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import lsmsim
+from lsmsim.cache import PolicyCache
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "models"
+
+
+def _copy_models(tmp: Path) -> tuple[Path, Path, Path]:
+    shutil.copytree(MODELS / "apparmor.d", tmp / "apparmor.d")
+    shutil.copy(MODELS / "containers" / "vm-agent-expands.aa", tmp / "child.aa")
+    shutil.copy(MODELS / "svirt" / "libvirt-qemu.aa", tmp / "parent.aa")
+    return tmp / "child.aa", tmp / "parent.aa", tmp / "apparmor.d"
+
+
+def _check(cache: PolicyCache, child: Path, parent: Path, include: Path):
+    c = lsmsim.load(child, [include], cache=cache)
+    p = lsmsim.load(parent, [include], cache=cache)
+    return lsmsim.check(c, p, cache=cache)
+
+
+def _findings(result) -> list:
+    return [(d.rule.line, d.access.to_json()) for d in result.denials]
+
+
+def test_warm_check_equals_cold_and_reuses_automata(tmp_path):
+    child, parent, include = _copy_models(tmp_path)
+    cold = _check(PolicyCache(tmp_path / "cache"), child, parent, include)
+    warm_cache = PolicyCache(tmp_path / "cache")
+    warm = _check(warm_cache, child, parent, include)
+    uncached = lsmsim.check(lsmsim.load(child, [include]), lsmsim.load(parent, [include]))
+    assert _findings(cold) == _findings(warm) == _findings(uncached)
+    assert cold.verdict is lsmsim.Verdict.EXPANSIONS
+    # The warm load took the policies (and their automata) from the entries.
+    assert len(list((tmp_path / "cache").glob("*.pickle"))) == 2
+    loaded = lsmsim.load(parent, [include], cache=warm_cache)
+    assert warm_cache.automata(loaded).files, "compiled automata were not kept"
+
+
+def test_a_changed_file_is_never_served_from_the_cache(tmp_path):
+    child, parent, include = _copy_models(tmp_path)
+    cache_dir = tmp_path / "cache"
+    before = _check(PolicyCache(cache_dir), child, parent, include)
+    # An abstraction the parent includes now grants what the child asks for.
+    tunable = include / "abstractions" / "libvirt-qemu"
+    tunable.write_text(tunable.read_text() + "\n  capability sys_admin,\n")
+    after = _check(PolicyCache(cache_dir), child, parent, include)
+    fresh = lsmsim.check(lsmsim.load(child, [include]), lsmsim.load(parent, [include]))
+    assert _findings(after) == _findings(fresh) != _findings(before)
+
+
+def test_a_new_file_under_an_include_root_invalidates_the_entry(tmp_path):
+    child, parent, include = _copy_models(tmp_path)
+    cache = PolicyCache(tmp_path / "cache")
+    first = lsmsim.load(parent, [include], cache=cache)
+    (include / "abstractions" / "new-file").write_text("/tmp/x r,\n")
+    again = lsmsim.load(parent, [include], cache=PolicyCache(tmp_path / "cache"))
+    assert again is not first and again == lsmsim.load(parent, [include])
+
+
+def test_a_corrupt_entry_is_ignored(tmp_path):
+    child, parent, include = _copy_models(tmp_path)
+    cache_dir = tmp_path / "cache"
+    good = _check(PolicyCache(cache_dir), child, parent, include)
+    for entry in cache_dir.glob("*.pickle"):
+        entry.write_bytes(b"not a pickle" + entry.read_bytes()[:100])
+    again = _check(PolicyCache(cache_dir), child, parent, include)
+    assert _findings(again) == _findings(good)
+
+
+def test_command_line_cache_and_no_cache(tmp_path):
+    child, parent, include = _copy_models(tmp_path)
+    env = {"LSMSIM_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
+
+    def run(*extra):
+        proc = subprocess.run([sys.executable, "-m", "lsmsim", "check", "--child", str(child),
+                               "--parent", str(parent), "-I", str(include), "--format", "json",
+                               *extra], capture_output=True, text=True, env=env, timeout=600)
+        assert proc.returncode == 1, proc.stderr
+        return json.loads(proc.stdout)["denials"]
+    assert run("--no-cache") == run() == run()
+    assert len(list((tmp_path / "cache").glob("*.pickle"))) == 2
+    shutil.rmtree(tmp_path / "cache")
+    run("--no-cache")
+    assert not (tmp_path / "cache").exists()
