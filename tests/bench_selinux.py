@@ -1,101 +1,96 @@
-"""Benchmark on a realistic SELinux policy (run: ``python3 -m tests.bench_selinux``).
+"""Benchmark on Debian's reference SELinux policy (run: ``python3 -m tests.bench_selinux``).
 
-Debian's ``selinux-policy-default`` ships its modules as ``.pp`` files. The package
-is downloaded (``apt-get download``, never installed: its maintainer scripts would
-relabel the machine), unpacked with ``dpkg-deb -x``, every module and the base are
-converted to CIL with ``/usr/libexec/selinux/hll/pp`` (Debian package
-policycoreutils), and the whole policy is loaded and checked against itself.
-Prints the sizes, the load time and the check time.
+The policy is fetched and converted to CIL by ``scripts/fetch_debian_selinux.py``.
+In one run, on the same CIL: ``secilc -M true`` compiles it, lsmsim loads it, checks
+it against itself and checks the sVirt container namespace policies
+(``models/selinux/debian-svirt-*.cil``) within it. Times are CPU seconds (this
+process, or the compiler as a child process), so a busy machine skews both sides
+alike; each lsmsim figure is printed as a ratio to the compiler's.
 """
 from __future__ import annotations
 
-import bz2
-import shutil
+import importlib.util
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-PACKAGE = "selinux-policy-default"
-PP_TO_CIL = Path("/usr/libexec/selinux/hll/pp")
+REPO = Path(__file__).resolve().parents[1]
+_FETCH = REPO / "scripts" / "fetch_debian_selinux.py"
+_spec = importlib.util.spec_from_file_location("fetch_debian_selinux", _FETCH)
+fetch = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fetch)
+Unavailable = fetch.Unavailable
+debian_policy_cil = fetch.debian_policy_cil
+CONTAINERS = [REPO / "models" / "selinux" / f"debian-svirt-{v}.cil" for v in ("within", "expands")]
 
 
-class Unavailable(Exception):
-    """The policy cannot be fetched or converted here (the reason says why)."""
+def _cpu() -> float:
+    return time.process_time()
 
 
-def debian_policy_cil(workdir: Path) -> Path:
-    """A directory holding Debian's default policy as one ``.cil`` file per module."""
-    if not PP_TO_CIL.exists():
-        raise Unavailable(f"{PP_TO_CIL} is missing (Debian package policycoreutils)")
-    for tool in ("apt-get", "dpkg-deb"):
-        if shutil.which(tool) is None:
-            raise Unavailable(f"{tool} is not available")
-    workdir.mkdir(parents=True, exist_ok=True)
-    debs = sorted(workdir.glob(f"{PACKAGE}_*.deb"))
-    if not debs:
-        proc = subprocess.run(["apt-get", "download", PACKAGE], cwd=workdir,
-                              capture_output=True, text=True, timeout=600)
-        debs = sorted(workdir.glob(f"{PACKAGE}_*.deb"))
-        if proc.returncode != 0 or not debs:
-            raise Unavailable(f"apt-get download {PACKAGE} failed: "
-                              f"{(proc.stderr or proc.stdout).strip()[-300:]}")
-    tree = workdir / "root"
-    subprocess.run(["dpkg-deb", "-x", str(debs[-1]), str(tree)], check=True, timeout=300)
-    modules = sorted(tree.glob("usr/share/selinux/*/*.pp.bz2")) + \
-        sorted(tree.glob("usr/share/selinux/*/*.pp"))
-    if not modules:
-        raise Unavailable(f"no .pp module in {debs[-1].name}")
-    out = workdir / "cil"
-    out.mkdir(exist_ok=True)
-    for module in modules:
-        name = module.name.split(".pp")[0]
-        target = out / f"{name}.cil"
-        if target.exists():
-            continue
-        data = module.read_bytes()
-        if module.suffix == ".bz2":
-            data = bz2.decompress(data)
-        proc = subprocess.run([str(PP_TO_CIL)], input=data, capture_output=True, timeout=300)
-        if proc.returncode != 0:
-            raise Unavailable(f"{PP_TO_CIL} failed on {module.name}: "
-                              f"{proc.stderr.decode(errors='replace').strip()[-300:]}")
-        target.write_bytes(proc.stdout)
-    return out
+def _children() -> resource.struct_rusage:
+    return resource.getrusage(resource.RUSAGE_CHILDREN)
+
+
+def compile_with_secilc(cil: Path) -> tuple[float, float]:
+    """secilc's CPU seconds and peak memory (MB) compiling the policy."""
+    before = _children()
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["secilc", "-M", "true", "-o", f"{tmp}/policy.bin", "-f", "/dev/null",
+                        *map(str, sorted(cil.glob("*.cil")))], check=True, timeout=900)
+    after = _children()
+    seconds = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return seconds, after.ru_maxrss / 1024
 
 
 def _timed(fn):
-    start = time.perf_counter()
+    start = _cpu()
     value = fn()
-    return value, time.perf_counter() - start
+    return value, _cpu() - start
 
 
 def main() -> int:
     import lsmsim
     from lsmsim.frontends.selinux import load_cil
 
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            cil, fetch_s = _timed(lambda: debian_policy_cil(Path(tmp)))
-        except Unavailable as error:
-            print(f"cannot benchmark: {error}")
-            return 2
-        modules = sorted(cil.glob("*.cil"))
-        lines = sum(f.read_text().count("\n") for f in modules)
-        print(f"fetch and convert: {len(modules)} modules, {lines} lines of CIL, {fetch_s:.1f} s")
-        policy, load_s = _timed(lambda: load_cil(cil))
-        kinds: dict[str, int] = {}
-        for rule in policy.rules:
-            kinds[rule.kind] = kinds.get(rule.kind, 0) + 1
-        print(f"load: {load_s:.1f} s ({len(policy.types)} types, {len(policy.attributes)} "
-              f"attributes, {len(policy.rules)} access rules "
-              f"({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}), "
-              f"{len(policy.constraints)} constraints, {len(policy.booleans)} booleans)")
-        result, check_s = _timed(lambda: lsmsim.check(policy, within=policy))
-        print(f"check against itself: {result.verdict.value} in {check_s:.1f} s "
-              f"({result.queries} queries, {result.seconds:.1f} s in the solver)")
-    return 0 if result.verdict.value == "contained" else 1
+    try:
+        cil = debian_policy_cil()
+    except Unavailable as error:
+        print(f"cannot benchmark: {error}")
+        return 2
+    modules = sorted(cil.glob("*.cil"))
+    lines = sum(f.read_text().count("\n") for f in modules)
+    print(f"Debian's policy: {len(modules)} modules, {lines} lines of CIL")
+    secilc_s, secilc_mb = compile_with_secilc(cil)
+    print(f"secilc -M true: {secilc_s:.2f} s CPU, {secilc_mb:.0f} MB peak")
+
+    policy, load_s = _timed(lambda: load_cil(cil))
+    print(f"load: {load_s:.2f} s = {load_s / secilc_s:.2f}x secilc ({len(policy.types)} types, "
+          f"{len(policy.attributes)} attributes, {len(policy.rules)} access rules, "
+          f"{len(policy.constraints)} constraints, {len(policy.booleans)} booleans; "
+          "neverallows enforced)")
+    result, check_s = _timed(lambda: lsmsim.check(policy, within=policy))
+    print(f"check against itself: {result.verdict.value} in {check_s:.2f} s = "
+          f"{check_s / secilc_s:.2f}x secilc ({result.queries} queries, "
+          f"{result.seconds:.2f} s in the solver)")
+    verdicts = []
+    for path in CONTAINERS:
+        def contained():
+            return lsmsim.check(load_cil(path), within=policy,
+                                booleans=dict(policy.booleans))
+        found, seconds = _timed(contained)
+        verdicts.append(found.verdict.value)
+        print(f"sVirt container {path.name} within it: {found.verdict.value} "
+              f"({len(found.denials)} denials) in {seconds:.2f} s = {seconds / secilc_s:.2f}x "
+              f"secilc ({found.queries} queries)")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory: {peak_mb:.0f} MB = {peak_mb / secilc_mb:.2f}x secilc "
+          "(load, every check)")
+    ok = result.verdict.value == "contained" and verdicts == ["contained", "expansions"]
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -59,7 +59,10 @@ class SELinuxContainmentCheck:
                              f"booleans: {', '.join(self.universe.booleans) or '(none)'}")
         self._child_allows: dict[tuple[str, str], z3.BoolRef] = {}
         self._preferred: dict[bool, tuple] = {}
-        self._parent_decides: dict[tuple[str, str], z3.BoolRef] = {}
+        self._parent_decides: dict[tuple[str, str, bool], z3.BoolRef] = {}
+        self.cover = CoverIndex(child, parent, self.child_enc.type_ids,
+                                self.parent_enc.type_ids, not self.separate_layers,
+                                self.booleans)
 
     # --- formulas shared by the queries ---
     def _base(self) -> list[z3.BoolRef]:
@@ -94,11 +97,28 @@ class SELinuxContainmentCheck:
             self._child_allows[key] = self.child_enc.allowed(tclass, perm, self.request)
         return self._child_allows[key]
 
-    def _parent_decision(self, tclass: str, perm: str) -> z3.BoolRef:
-        key = (tclass, perm)
+    def _parent_decision(self, tclass: str, perm: str, narrowed: bool = False) -> z3.BoolRef:
+        """The parent's decision; ``narrowed`` when the query also asks that a child
+        rule granting ``tclass perm`` fires: then only parent rules that can fire on
+        the same types are read (the others cannot change the answer)."""
+        key = (tclass, perm, narrowed)
         if key not in self._parent_decides:
-            self._parent_decides[key] = self.parent_enc.decision(tclass, perm, self.request)
+            rules = self._parent_rules(tclass, perm) if narrowed else None
+            self._parent_decides[key] = self.parent_enc.decision(tclass, perm, self.request,
+                                                                 rules)
         return self._parent_decides[key]
+
+    def _parent_rules(self, tclass: str, perm: str) -> tuple:
+        child_bits, parent_bits = self.cover.child_bits, self.cover.parent_bits
+        sources = targets = 0
+        for rule in self.child_enc.granting.get((tclass, perm), ()):
+            sources |= child_bits.of(rule.sources)
+            targets |= child_bits.of(rule.targets)
+            if rule.targets.self_:
+                targets |= child_bits.of(rule.sources)
+        return tuple(r for r in self.parent_enc.granting.get((tclass, perm), ())
+                     if parent_bits.of(r.sources) & sources
+                     and (r.targets.self_ or parent_bits.of(r.targets) & targets))
 
     # --- the check ---
     def results(self):
@@ -107,8 +127,7 @@ class SELinuxContainmentCheck:
         Rules the parent grants block for block (:class:`CoverIndex`) need no query;
         the others are asked class by class, each class on one solver."""
         base = self._base()
-        cover = CoverIndex(self.child, self.parent, self.child_enc.type_ids,
-                           self.parent_enc.type_ids, not self.separate_layers, self.booleans)
+        cover = self.cover
         by_class: dict[str, list[tuple[str, tuple]]] = {}
         for (tclass, perm), rules in sorted(self.child_enc.granting.items()):
             left = tuple(r for r in rules if not cover.covered(r, tclass, perm))
@@ -128,7 +147,7 @@ class SELinuxContainmentCheck:
         while remaining:
             fires = self.child_enc.rules_fire(remaining, req)
             outcome = session.solve(fires, self._child_allowed(tclass, perm),
-                                    z3.Not(self._parent_decision(tclass, perm)),
+                                    z3.Not(self._parent_decision(tclass, perm, narrowed=True)),
                                     prefer=self._prefer(tclass))
             if outcome.status == "unsat":
                 return

@@ -301,12 +301,16 @@ class PolicyEncoder:
         return found[0]
 
     def allowed(self, tclass: str, perm: str, req: SymRequest, stype=None, ttype=None,
-                source_name: str | None = None, depth: int = 0) -> z3.BoolRef:
+                source_name: str | None = None, depth: int = 0,
+                rules: tuple[AVRule, ...] | None = None) -> z3.BoolRef:
         """``perm`` is in the computed access vector (before permissive). ``source_name``
-        is set when the source type is a known constant (a typebounds parent)."""
+        is set when the source type is a known constant (a typebounds parent);
+        ``rules`` narrows the allow rules read for the request's own types to those
+        that can fire where the caller's query can (bounds still read them all)."""
         stype = req.source.type if stype is None else stype
         ttype = req.target.type if ttype is None else ttype
-        parts = [self.av(tclass, perm, req, stype, ttype)]
+        granting = self.granting.get((tclass, perm), ()) if rules is None else rules
+        parts = [self.rules_fire(granting, req, stype, ttype)]
         for constraint in self.policy.constraints_for(tclass):
             if perm in constraint.perms_for(tclass):
                 parts.append(self.cexpr(constraint.expr, req, stype, ttype))
@@ -338,10 +342,11 @@ class PolicyEncoder:
                  for a, b in sorted(self.policy.role_allows)]
         return z3.Or([r1 == r2] + pairs)
 
-    def decision(self, tclass: str, perm: str, req: SymRequest) -> z3.BoolRef:
+    def decision(self, tclass: str, perm: str, req: SymRequest,
+                 rules: tuple[AVRule, ...] | None = None) -> z3.BoolRef:
         """What the kernel enforces: the vector, or anything for a permissive domain."""
         permissive = self.is_type(req.source.type, sorted(self.policy.permissive))
-        return z3.Or(self.allowed(tclass, perm, req), permissive)
+        return z3.Or(self.allowed(tclass, perm, req, rules=rules), permissive)
 
     # --- constraints ---
     def cexpr(self, expr: CExpr, req: SymRequest, stype, ttype) -> z3.BoolRef:
