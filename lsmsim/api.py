@@ -1,6 +1,8 @@
 """The Python API (DESIGN §4): load policies, check containment, decide requests."""
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +31,7 @@ _SELINUX_WORDS = ("type ", "class ", "sid ", "attribute ", "typeattribute ", "co
 def detect_lsm(path: str | Path) -> str:
     """``apparmor``, ``selinux`` or ``cil``, judged from the file's content (a
     directory of ``.cil`` files is one CIL policy)."""
-    if Path(path).is_dir() and any(Path(path).glob("*.cil")):
+    if os.path.isdir(path) and any(Path(path).glob("*.cil")):
         return "cil"
     try:
         text = Path(path).read_text(encoding="utf-8", errors="replace")

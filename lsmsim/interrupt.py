@@ -91,6 +91,17 @@ def solver_interrupts() -> Iterator[InterruptWatch]:
         watcher.join()
         os.close(read_end)
         os.close(write_end)
+        if watch.received.is_set():
+            _clear_solver_interrupt()
+
+
+def _clear_solver_interrupt() -> None:
+    """Z3 keeps an interrupt that found no call running and fails the next push of
+    any solver with it ("push canceled"); a check clears it. For callers that go on
+    using Z3 in this process after an interrupted command."""
+    z3 = sys.modules.get("z3")
+    if z3 is not None:
+        z3.Solver().check()
 
 
 def _solver_ctrl_c(enabled: bool | None) -> bool | None:

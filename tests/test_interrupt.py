@@ -84,3 +84,17 @@ def test_ctrl_c_while_parsing(tmp_path):
     code, err, took = _interrupt(["parse", str(path)], after=1.0)
     assert (code, err) == (130, "lsmsim: interrupted\n")
     assert took < PROMPT
+
+
+def test_solvers_work_after_an_interrupted_command():
+    """An interrupt that reached Z3 after its last call must not fail the next
+    command run in the same process."""
+    with pytest.raises(KeyboardInterrupt):
+        with solver_interrupts():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(PROMPT)  # Python code: the interrupt lands here, Z3 is idle
+    solver = z3.Solver()
+    solver.add(z3.Int("x") > 1)
+    solver.push()  # fails with "push canceled" while Z3 holds the interrupt
+    solver.pop()
+    assert solver.check() == z3.sat

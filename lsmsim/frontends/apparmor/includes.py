@@ -37,7 +37,7 @@ class IncludeLoader:
 
     def load(self) -> tuple:
         """Syntax nodes of the main file with every include spliced in place."""
-        if not self.main_file.is_file():
+        if not os.path.isfile(self.main_file):  # False, too, for names that cannot exist
             raise PolicyError("no such file", Position(str(self.main_file), 1, 1))
         return self._read(self.main_file, (), 0)
 

@@ -2,6 +2,8 @@
 :class:`SELinuxPolicy`."""
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 from ...errors import PolicyError, Position
@@ -33,7 +35,7 @@ def load_selinux(path: str | Path) -> SELinuxPolicy:
 def cil_files(path: str | Path) -> list[Path]:
     """The CIL files a path stands for: the file, or a directory's ``*.cil`` files."""
     path = Path(path)
-    if path.is_dir():
+    if os.path.isdir(path):  # False, too, for names that cannot exist
         files = sorted(path.glob("*.cil"))
         if not files:
             raise PolicyError("no .cil file in this directory", Position(str(path), 1, 1))
