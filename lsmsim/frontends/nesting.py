@@ -5,7 +5,8 @@ The transformers, the model builders and the encoders walk nested constructs
 let Python's recursion limit decide where a deep input fails, and fail differently
 in each place, every front end measures nesting here first, without recursion, and
 refuses a policy that goes deeper than :data:`MAX_NESTING` with the position of the
-first construct past the limit.
+first construct past the limit: Lark parse trees here, before their transformer; CIL
+lists as the parser builds them; AppArmor includes as they are spliced in.
 """
 from __future__ import annotations
 
@@ -27,30 +28,16 @@ def too_deep(position: Position) -> PolicyError:
 def refuse_deep_tree(tree: Tree, file: str) -> None:
     """Raise :func:`too_deep` at the first node of a Lark parse tree (built with
     ``propagate_positions``) that lies deeper than :data:`MAX_NESTING`."""
-    pending: list[tuple[Tree, int, Position]] = [(tree, 0, Position(file, 1, 1))]
+    pending: list[tuple[Tree, int, Tree | None]] = [(tree, 0, None)]
     while pending:
-        node, depth, outer = pending.pop()
-        here = _tree_position(node, file) or outer
+        node, depth, parent = pending.pop()
         if depth > MAX_NESTING:
-            raise too_deep(here)
+            where = _tree_position(node, file) or (parent and _tree_position(parent, file))
+            raise too_deep(where or Position(file, 1, 1))
         # Reversed, so the first child is looked at first: the error names the
         # earliest construct past the limit.
-        pending.extend((child, depth + 1, here) for child in reversed(node.children)
+        pending.extend((child, depth + 1, node) for child in reversed(node.children)
                        if isinstance(child, Tree))
-
-
-def refuse_deep_lists(items, file: str) -> None:
-    """The same limit for nested sequences (CIL lists): ``items`` is a sequence whose
-    elements are atoms or objects with ``items`` and ``line``/``column``."""
-    pending = [(item, 1) for item in reversed(tuple(items))]
-    while pending:
-        node, depth = pending.pop()
-        inner = getattr(node, "items", None)
-        if inner is None or isinstance(node, (str, bytes)):
-            continue
-        if depth > MAX_NESTING:
-            raise too_deep(Position(getattr(node, "file", file), node.line, node.column))
-        pending.extend((child, depth + 1) for child in reversed(tuple(inner)))
 
 
 def _tree_position(node: Tree, file: str) -> Position | None:
