@@ -3,6 +3,7 @@ compiled by both and loaded by lsmsim; lsmsim refuses exactly those the compiler
 refuses, naming the allow rule and the neverallow it breaks with their positions."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from lsmsim.frontends.selinux import load_cil, load_selinux
 from .selinux_oracle import HERE, checkpolicy
 
 # (name, policy.conf lines, the same in CIL). Lines are added after the base
-# policy's rules; a line holding "allow" is the one a refusal must name.
+# policy's rules; a refusal names the line marked "breaks", else the last allow rule.
 CASES = [
     ("one-type", ["allow b_t g_t:file write;"], ["(allow b_t g_t (file (write)))"]),
     ("attributes", ["allow domain files:file { read write };"],
@@ -52,17 +53,50 @@ CASES = [
     ("complement", ["neverallow ~a_t f_t:file getattr;", "allow b_t f_t:file getattr;"],
      ["(typeattribute not_a)", "(typeattributeset not_a (not a_t))",
       "(neverallow not_a f_t (file (getattr)))", "(allow b_t f_t (file (getattr)))"]),
+    # neverallowxperm: the ioctl permission with no allowxperm allows every command ...
+    ("xperm-every-command", ["neverallowxperm domain g_t:file ioctl 0x8910;",
+                             "allow a_t g_t:file ioctl;"],
+     ["(neverallowx domain g_t (ioctl file (0x8910)))", "(allow a_t g_t (file (ioctl)))"]),
+    # ... an allowxperm narrows it to its commands ...
+    ("xperm-other-command", ["neverallowxperm domain g_t:file ioctl 0x8910;",
+                             "allowxperm a_t g_t:file ioctl 0x8911;",
+                             "allow a_t g_t:file ioctl;"],
+     ["(neverallowx domain g_t (ioctl file (0x8910)))",
+      "(allowx a_t g_t (ioctl file (0x8911)))", "(allow a_t g_t (file (ioctl)))"]),
+    ("xperm-range", ["neverallowxperm domain g_t:file ioctl 0x8910;",
+                     "allowxperm a_t g_t:file ioctl { 0x8900-0x8920 }; # breaks",
+                     "allow a_t g_t:file ioctl;"],
+     ["(neverallowx domain g_t (ioctl file (0x8910)))",
+      "(allowx a_t g_t (ioctl file ((range 0x8900 0x8920)))) ; breaks",
+      "(allow a_t g_t (file (ioctl)))"]),
+    # ... on the pair it names only, and a complement forbids all but its commands.
+    ("xperm-other-pair", ["neverallowxperm domain g_t:file ioctl 0x8910;",
+                          "allowxperm a_t f_t:file ioctl 0x8911;",
+                          "allow a_t files:file ioctl;"],
+     ["(neverallowx domain g_t (ioctl file (0x8910)))",
+      "(allowx a_t f_t (ioctl file (0x8911)))", "(allow a_t files (file (ioctl)))"]),
+    ("xperm-complement-miss", ["neverallowxperm domain g_t:file ioctl ~0x8911;",
+                               "allowxperm a_t g_t:file ioctl 0x8911;",
+                               "allow a_t g_t:file ioctl;"],
+     ["(neverallowx domain g_t (ioctl file (not (0x8911))))",
+      "(allowx a_t g_t (ioctl file (0x8911)))", "(allow a_t g_t (file (ioctl)))"]),
+    ("xperm-complement-hit", ["neverallowxperm domain g_t:file ioctl ~0x8911;",
+                              "allowxperm a_t g_t:file ioctl 0x8912; # breaks",
+                              "allow a_t g_t:file ioctl;"],
+     ["(neverallowx domain g_t (ioctl file (not (0x8911))))",
+      "(allowx a_t g_t (ioctl file (0x8912))) ; breaks", "(allow a_t g_t (file (ioctl)))"]),
 ]
 
 
 def _write(tmp_path: Path, base: str, extra: list[str], suffix: str) -> tuple[Path, int]:
     """The base policy with ``extra`` added after its rules; the line number of the
-    last added line holding an allow rule."""
+    rule a refusal must name: the line marked "breaks", else the last allow rule."""
     lines = (HERE / base).read_text().splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith(("neverallow", "(neverallow")))
     lines[at + 1:at + 1] = extra
-    allow_line = max(i for i, line in enumerate(lines)
-                     if line.lstrip("(").startswith("allow ")) + 1
+    marked = [i for i, line in enumerate(lines) if line.endswith("breaks")]
+    allow_line = (marked or [max(i for i, line in enumerate(lines)
+                                 if line.lstrip("(").startswith("allow "))])[0] + 1
     path = tmp_path / f"policy.{suffix}"
     path.write_text("\n".join(lines) + "\n")
     return path, allow_line
@@ -72,7 +106,7 @@ def _neverallow_line(path: Path, refused: str) -> int:
     """The line of the neverallow the message names."""
     lines = path.read_text().splitlines()
     marker = f"{path}:"
-    rest = refused.split("breaks the neverallow at ", 1)[1]
+    rest = re.split(r"breaks the neverallow(?:xperm)? at ", refused, maxsplit=1)[1]
     assert rest.startswith(marker), refused
     line = int(rest[len(marker):].split(":", 1)[0])
     assert "neverallow" in lines[line - 1], (refused, lines[line - 1])
@@ -112,7 +146,7 @@ def test_cil_as_secilc(tmp_path, name, _conf, cil):
                            str(path)], capture_output=True, text=True, timeout=120)
     compiler_refuses = proc.returncode != 0
     if compiler_refuses:
-        assert "neverallow check failed" in proc.stdout + proc.stderr, proc.stderr
+        assert re.search("neverallowx? check failed", proc.stdout + proc.stderr), proc.stderr
     refused = _lsmsim_refusal(load_cil, path)
     assert (refused is not None) == compiler_refuses, (name, refused, proc.stderr)
     if refused:

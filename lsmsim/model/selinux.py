@@ -176,6 +176,24 @@ class AVRule:
         return self.condition is None or self.condition.active(booleans)
 
 
+XPERM_VALUES = 1 << 16  # ioctl command numbers are 16 bits
+
+
+@dataclass(frozen=True)
+class XpermRule:
+    """``allowxperm``/``auditallowxperm``/``dontauditxperm``/``neverallowxperm`` (CIL
+    ``allowx`` ...): the ioctl commands of one class, as a bitmask (bit ``n`` =
+    command ``n``)."""
+
+    kind: str
+    sources: TypeSet
+    targets: TypeSet
+    tclass: str
+    operation: str
+    values: int
+    source: Source | None = None
+
+
 @dataclass(frozen=True)
 class CExpr:
     """A constraint expression node. ``op`` is ``and``/``or``/``not`` (``args`` are
@@ -271,6 +289,7 @@ class SELinuxPolicy:
     categories: tuple[str, ...] = ()
     sensitivity_categories: Mapping[str, frozenset[str]] = field(default_factory=dict)
     type_rules: tuple[TypeRule, ...] = ()
+    xperm_rules: tuple[XpermRule, ...] = ()
     type_sources: Mapping[str, Source] = field(default_factory=dict)
     policycaps: frozenset[str] = frozenset()
     kept: tuple[KeptStatement, ...] = ()

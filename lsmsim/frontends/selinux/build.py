@@ -46,5 +46,5 @@ class PolicyBuilder(ConditionPass, DeclarationPass, RulePass, ConstraintPass, Co
             role_dominance={r: frozenset(d) for r, d in self.role_dominance.items() if d},
             sensitivities=tuple(order), categories=tuple(self.categories),
             sensitivity_categories=dict(self.sens_cats), type_rules=tuple(self.type_rules),
-            type_sources=dict(self.types), policycaps=frozenset(self.policycaps),
+            xperm_rules=tuple(self.xperm_rules), type_sources=dict(self.types), policycaps=frozenset(self.policycaps),
             kept=tuple(self.kept), mls=bool(self.sensitivities), files_read=(self.file,))

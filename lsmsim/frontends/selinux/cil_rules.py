@@ -2,17 +2,19 @@
 into facts the assembly step combines (attribute sets, role types, user levels)."""
 from __future__ import annotations
 
-from ...model.selinux import (AVRule, CExpr, Condition, Constraint, KeptStatement, TypeRule,
-                              TypeSet)
+from ...model.selinux import (XPERM_VALUES, AVRule, CExpr, Condition, Constraint,
+                              KeptStatement, TypeRule, TypeSet, XpermRule)
 from ...model.source import Source
 from .cil_declare import Declarations, shape
 from .cil_expand import Leaf
 from .cil_names import Anonymous, Unresolved
 from .cil_syntax import Quoted, SList, source_of
-from .cil_values import err
+from .cil_values import err, set_expression
 
 _AV = {"allow": "allow", "auditallow": "auditallow", "dontaudit": "dontaudit",
        "neverallow": "neverallow"}
+_XPERM_RULES = {"allowx": "allowxperm", "auditallowx": "auditallowxperm",
+                "dontauditx": "dontauditxperm", "neverallowx": "neverallowxperm"}
 _TYPE_RULES = {"typetransition": "type_transition", "typechange": "type_change",
                "typemember": "type_member"}
 _CONSTRAINTS = {"constrain": False, "mlsconstrain": True}
@@ -32,8 +34,7 @@ _LABELLING = {"sidcontext": (1,), "filecon": (2,), "genfscon": (-1,), "portcon":
               "pcidevicecon": (1,), "pirqcon": (1,), "devicetreecon": (1,)}
 _SETTINGS = {"mls", "handleunknown", "defaultuser", "defaultrole", "defaulttype",
              "defaultrange", "userprefix", "selinuxuser", "selinuxuserdefault",
-             "validatetrans", "mlsvalidatetrans", "allowx", "auditallowx", "dontauditx",
-             "neverallowx", "rangetransition", "roletransition", "expandtypeattribute",
+             "validatetrans", "mlsvalidatetrans", "rangetransition", "roletransition", "expandtypeattribute",
              "call-missing"}
 _OPERANDS = {"u1", "u2", "u3", "r1", "r2", "r3", "t1", "t2", "t3", "l1", "l2", "h1", "h2"}
 _C_OPS = {"eq": "eq", "neq": "ne", "dom": "dom", "domby": "domby", "incomp": "incomp"}
@@ -118,6 +119,43 @@ class StatementReader:
         targets = self.type_set(target, leaf, node, allow_self=True)
         perms = self.values.class_permissions(classperms, leaf.scope, node)
         return [("rule", AVRule(kind, sources, targets, perms, condition, self.source(node)))]
+
+    def _xperm(self, leaf: Leaf):
+        node = leaf.node
+        source, target, permx = shape(node, 3, "source target permissionx")
+        kind = _XPERM_RULES[node.head]
+        if self.condition(leaf) is not None:
+            raise err(f"{node.head} is not allowed inside a booleanif", node)
+        scope = leaf.scope
+        found = self.symbols.lookup("permissionx", permx, scope) if type(permx) is str else None
+        if type(found) is Anonymous:
+            permx, scope = found.item, found.scope
+        elif found is not None:
+            decl = self.symbols.get("permissionx", found)
+            permx, scope = decl.value["raw"], decl.leaf.scope
+        elif type(permx) is str:
+            raise Unresolved(f"unknown permissionx {permx}", node.position)
+        if type(permx) is not SList or len(permx.items) != 3:
+            raise err("extended permissions are written (ioctl class (values))", node)
+        operation, cls, expr = permx.items
+        if operation != "ioctl":
+            raise err(f"only ioctl extended permissions are supported, not {operation}", node)
+        tclass = self.values.class_name(cls, scope, node)
+
+        def operand(x):
+            if type(x) is tuple:
+                if x[0] == "all":
+                    return set(range(XPERM_VALUES))
+                low, high = (_ioctl_number(v, node) for v in x[1])
+                return set(range(low, high + 1))
+            return {_ioctl_number(x, node)}
+        values = 0
+        for value in set_expression(expr, node, operand):
+            values |= 1 << value
+        return [("xperm_rule", XpermRule(
+            kind, self.type_set(source, leaf, node, allow_self=False),
+            self.type_set(target, leaf, node, allow_self=True), tclass, "ioctl", values,
+            self.source(node)))]
 
     def _type_rule(self, leaf: Leaf):
         node = leaf.node
@@ -345,8 +383,19 @@ class StatementReader:
         return [("kept", KeptStatement(node.head, self.source(node)))]
 
 
+def _ioctl_number(text, node: SList) -> int:
+    try:
+        value = int(text, 0) if type(text) is str else -1
+    except ValueError:
+        value = -1
+    if not 0 <= value < XPERM_VALUES:
+        raise err(f"{text!r} is not an ioctl command number (0x0000-0xffff)", node)
+    return value
+
+
 _HANDLERS = {
     **{k: StatementReader._av for k in _AV},
+    **{k: StatementReader._xperm for k in _XPERM_RULES},
     **{k: StatementReader._type_rule for k in _TYPE_RULES},
     **{k: StatementReader._constraint for k in _CONSTRAINTS},
     "typeattributeset": StatementReader._attribute_set,

@@ -10,7 +10,7 @@ from .parser import Stmt
 # syntax, not part of access decisions.
 _LABELLING = {"sid_decl", "sid_context", "default_stmt", "policycap", "fs_use", "genfscon",
               "portcon", "netifcon", "nodecon", "validatetrans", "mlsvalidatetrans",
-              "xperm_rule", "range_transition", "role_transition", "expandattribute",
+              "range_transition", "role_transition", "expandattribute",
               "dominance"}
 # Only these may sit inside an ``if`` block (checkpolicy's cond_rule_def).
 _CONDITIONAL_OK = {"av_rule", "type_rule"}

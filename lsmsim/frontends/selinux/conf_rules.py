@@ -2,7 +2,8 @@
 bounds, role types, users and the statements kept as written."""
 from __future__ import annotations
 
-from ...model.selinux import AVRule, Condition, Constraint, KeptStatement, TypeRule
+from ...model.selinux import (AVRule, Condition, Constraint, KeptStatement, TypeRule,
+                              XpermRule)
 from .conf_common import _LABELLING, _describe_kind, _err
 from .parser import RawContext, Stmt
 
@@ -27,6 +28,17 @@ class RulePass:
                                          allow_complement=kind == "neverallow")
                 perms = self._class_perm_sets(p[3], p[4], src)
                 self.rules.append(AVRule(kind, sources, targets, perms, condition, src))
+            case "xperm_rule":
+                kind = p[0]
+                if str(p[4]) != "ioctl":
+                    raise _err(f"{p[0]}: only ioctl extended permissions are supported, "
+                               f"not {p[4]}", src)
+                never = kind == "neverallowxperm"
+                sources = self._type_set(p[1], src, allow_self=False, allow_complement=never)
+                targets = self._type_set(p[2], src, allow_self=True, allow_complement=never)
+                for tclass in self._classes(p[3], src):
+                    self.xperm_rules.append(XpermRule(kind, sources, targets, tclass, "ioctl",
+                                                      p[5], src))
             case "role_allow":
                 if p[0] != "allow":
                     raise _err(f"{p[0]} needs 'source target : class perms'", src)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...model.selinux import (OBJECT_R, AVRule, BoolExpr, Constraint, KeptStatement, Level,
-                              Range, SELinuxPolicy, TypeRule, TypeSet, User)
+                              Range, SELinuxPolicy, TypeRule, TypeSet, User, XpermRule)
 from ...model.source import Source
 from .conf_common import _err
 from .parser import Names, RawContext, RawLevel, Stmt
@@ -34,6 +34,7 @@ class ConfTables:
         self.policycaps: set[str] = set()
         self.rules: list[AVRule] = []
         self.type_rules: list[TypeRule] = []
+        self.xperm_rules: list[XpermRule] = []
         self.constraints: list[Constraint] = []
         self.typebounds: dict[str, str] = {}
         self.permissive: set[str] = set()

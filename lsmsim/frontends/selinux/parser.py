@@ -11,7 +11,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from ...errors import PolicyError, Position
 from ...grammars import grammar_file
-from ...model.selinux import BoolExpr, CExpr
+from ...model.selinux import XPERM_VALUES, BoolExpr, CExpr
 from ...model.source import Source
 from ..positions import PositionedTransformer
 
@@ -97,6 +97,26 @@ class _ToStatements(PositionedTransformer):
         return str(token)
 
     xperm_kw = type_rule_kw = fs_use_kw = default_kw = av_kw
+
+    # --- extended permissions: a bitmask of ioctl commands ---
+    @v_args(meta=True)
+    def xperm_item(self, meta, tokens):
+        low = int(str(tokens[0]), 0)
+        high = int(str(tokens[-1]), 0)
+        if not low <= high < XPERM_VALUES:
+            raise PolicyError(f"ioctl command range {tokens[0]}-{tokens[-1]} is outside "
+                              "0x0000-0xffff or reversed",
+                              Position(self.file, meta.line, meta.column))
+        return ((1 << (high - low + 1)) - 1) << low
+
+    def xperms(self, items):
+        mask = 0
+        for item in items:
+            mask |= item
+        return mask
+
+    def xperms_not(self, items):
+        return (XPERM_VALUES_MASK) & ~self.xperms(items)
 
     @v_args(inline=True)
     def operand(self, token):
@@ -208,6 +228,9 @@ class _ToStatements(PositionedTransformer):
     @v_args(inline=True)
     def c_names(self, left, op, names):
         return CExpr("names", (op, left, names))
+
+
+XPERM_VALUES_MASK = (1 << XPERM_VALUES) - 1
 
 
 def _flatten(items):
