@@ -76,27 +76,34 @@ class _ToLists(Transformer):
         has found where each list ends; this splits them at parentheses and blanks,
         an innermost list in one step."""
         text, base, file = token.value, token.start_pos, self.file
-        where = _positions(token.line, token.column, text)
+        if "\n" in text:
+            where = _positions(token.line, token.column, text)
+        else:
+            line, column = token.line, token.column
+            where = None
         stack: list[tuple[list, int]] = []
         items: list = []
+        append = items.append
         for match in _ITEM.finditer(text):
-            word = match.group()
-            first = word[0]
-            if first == "(":
-                if len(word) > 1:
-                    opened = match.start()
-                    items.append(SList(tuple(word[1:-1].split()), file, *where(opened),
-                                       base + opened, base + match.end()))
-                else:
-                    stack.append((items, match.start()))
-                    items = []
-            elif first == ")":
-                outer, opened = stack.pop()
-                outer.append(SList(tuple(items), file, *where(opened), base + opened,
-                                   base + match.end()))
-                items = outer
+            kind = match.lastindex
+            if kind == _WORD:
+                append(match.group(_WORD))
+                continue
+            opened = match.start()
+            if kind == _OPEN:
+                stack.append((items, opened))
+                items = []
+                append = items.append
+                continue
+            if kind == _FLAT:
+                words, stop = tuple(match.group(_FLAT)[1:-1].split()), match.end()
             else:
-                items.append(word)
+                words = tuple(items)
+                items, opened = stack.pop()
+                append = items.append
+                stop = match.end()
+            at_line, at_column = where(opened) if where else (line, column + opened)
+            append(SList(words, file, at_line, at_column, base + opened, base + stop))
         return items[0]
 
     def list(self, children):
@@ -122,8 +129,10 @@ class _ToLists(Transformer):
         return tuple(self._atom(c) for c in children)
 
 
-# An innermost list, a parenthesis, or a word.
-_ITEM = re.compile(r"\([^()]*\)|[()]|[^\s()]+")
+# A word, an innermost list, an opening or a closing parenthesis (the group that
+# matched says which).
+_ITEM = re.compile(r"([^\s()]+)|(\([^()]*\))|(\()|(\))")
+_WORD, _FLAT, _OPEN, _CLOSE = 1, 2, 3, 4
 
 
 def _positions(line: int, column: int, text: str):
