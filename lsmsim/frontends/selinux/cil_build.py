@@ -38,13 +38,15 @@ class CilBuilder:
                 self._disable(error, disabled)
                 continue
             reader = StatementReader(decls, self.texts)
-            facts: list[tuple[Leaf, tuple[str, object]]] = []
+            # Each leaf with the facts read from it (a list per statement, not a pair
+            # per fact: most statements give one fact).
+            facts: list[tuple[Leaf, list[tuple[str, object]]]] = []
             failed: set[Optional] = set()
             for leaf in active:
                 if leaf.optional is not None and leaf.optional in failed:
                     continue
                 try:
-                    facts.extend((leaf, fact) for fact in reader.read(leaf))
+                    facts.append((leaf, reader.read(leaf)))
                 except Unresolved as error:
                     if leaf.optional is None:
                         raise PolicyError(error.message, error.position) from None
@@ -57,7 +59,8 @@ class CilBuilder:
                 continue  # names went away: declare and read again
             facts = [(leaf, fact) for leaf, fact in facts if not _disabled(leaf, disabled)]
             break
-        return assemble(name, tuple(self.parsed), decls, [fact for _leaf, fact in facts],
+        return assemble(name, tuple(self.parsed), decls,
+                        [fact for _leaf, found in facts for fact in found],
                         self.texts)
 
     def _decide_tunables(self, active: list[Leaf], disabled: set[Optional]):

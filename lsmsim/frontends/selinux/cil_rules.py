@@ -49,6 +49,7 @@ class StatementReader:
         self.values = decls.values
         self.texts = texts
         self._type_sets: dict[str, TypeSet] = {}
+        self._type_names: dict[tuple, str] = {}
         self._conditions: dict[tuple[int, int], Condition] = {}
 
     def source(self, node: SList) -> Source:
@@ -69,6 +70,18 @@ class StatementReader:
 
     # --- names ---
     def type_name(self, name, leaf: Leaf, node: SList, attributes: bool = True) -> str:
+        scope = leaf.scope
+        # Outside macros a name means the same wherever its namespaces are the same.
+        key = (name, scope.chain, attributes) if not scope.params and type(name) is str \
+            else None
+        found = self._type_names.get(key) if key is not None else None
+        if found is None:
+            found = self._type_name(name, leaf, node, attributes)
+            if key is not None:
+                self._type_names[key] = found
+        return found
+
+    def _type_name(self, name, leaf: Leaf, node: SList, attributes: bool) -> str:
         qname = self.symbols.name("types", name, leaf.scope, node, "type")
         decl = self.symbols.get("types", qname)
         if decl.kind == "alias":

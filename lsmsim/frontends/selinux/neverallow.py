@@ -37,17 +37,21 @@ def _overlap(bits: TypeBits, allow: AVRule, never: AVRule) -> tuple[str, str] | 
 def violations(policy: SELinuxPolicy):
     """Yield (neverallow, allow, source, target, class, permissions) per allow rule
     that breaks a neverallow of ``policy``, in the order the neverallows are written."""
-    by_class: dict[str, list[tuple[AVRule, frozenset[str]]]] = {}
-    for rule in policy.rules:
-        if rule.kind == "allow":
-            for tclass, perms in rule.perms:
-                by_class.setdefault(tclass, []).append((rule, perms))
+    nevers = [rule for rule in policy.rules if rule.kind == "neverallow"]
+    if not nevers:
+        return
     bits = TypeBits(policy)
-    for never in policy.rules:
-        if never.kind != "neverallow":
-            continue
+    by_class: dict[str, list[tuple[AVRule, frozenset[str], int]]] = {}
+    for rule in policy.allow_rules():
+        sources = bits.of(rule.sources)
+        for tclass, perms in rule.perms:
+            by_class.setdefault(tclass, []).append((rule, perms, sources))
+    for never in nevers:
+        never_sources = bits.of(never.sources)
         for tclass, forbidden in never.perms:
-            for allow, perms in by_class.get(tclass, ()):
+            for allow, perms, sources in by_class.get(tclass, ()):
+                if not sources & never_sources:
+                    continue
                 both = perms & forbidden
                 if not both:
                     continue
