@@ -13,7 +13,14 @@ class Position:
     column: int
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
+        file = self.file
+        if len(file) > _LONGEST_SHOWN:  # no such file can exist: show its ends only
+            file = f"{file[:_LONGEST_SHOWN // 2]}...{file[-_LONGEST_SHOWN // 2:]}"
+        return f"{file}:{self.line}:{self.column}"
+
+
+# File names longer than this are shortened in messages (the kernel's PATH_MAX).
+_LONGEST_SHOWN = 4096
 
 
 class LsmsimError(Exception):

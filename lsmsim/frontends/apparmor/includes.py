@@ -16,6 +16,18 @@ _SKIPPED_SUFFIXES = (".dpkg-new", ".dpkg-old", ".dpkg-dist", ".dpkg-bak", ".dpkg
                      ".rpmnew", ".rpmsave", ".orig", ".rej", ".pacsave", ".pacnew", "~")
 
 
+# The longest path the kernel resolves; a longer one names no file.
+_PATH_MAX = 4096
+
+
+def _real(path: Path | str) -> Path:
+    """The path with links resolved. A name too long to exist is only normalised:
+    resolving its components one by one takes time quadratic in its length."""
+    if len(str(path)) >= _PATH_MAX:
+        return Path(os.path.normpath(path))
+    return Path(os.path.realpath(path))
+
+
 class IncludeLoader:
     """Reads a policy file and splices in what it includes.
 
@@ -30,7 +42,7 @@ class IncludeLoader:
     def __init__(self, main_file: Path, roots: list[Path] | tuple[Path, ...] = ()):
         self.main_file = Path(main_file)
         self.roots = [Path(r) for r in roots]
-        self.allowed = [Path(os.path.realpath(d)) for d in [*self.roots, self.main_file.parent]]
+        self.allowed = [_real(d) for d in [*self.roots, self.main_file.parent]]
         self.files_read: list[str] = []
         # Folders whose entries decided where an include was found (or not found).
         self.folders_consulted: list[str] = []
@@ -42,7 +54,7 @@ class IncludeLoader:
         return self._read(self.main_file, (), 0)
 
     def _inside_roots(self, path: Path) -> bool:
-        real = Path(os.path.realpath(path))
+        real = _real(path)
         return any(real == d or d in real.parents for d in self.allowed)
 
     def _read(self, path: Path, stack: tuple[Path, ...], depth: int) -> tuple:
@@ -52,7 +64,7 @@ class IncludeLoader:
             raise PolicyError(f"cannot read: {error.strerror}", Position(str(path), 1, 1)) from None
         self.files_read.append(str(path))
         nodes = parse_text(text, str(path))
-        return self._splice(nodes, (*stack, Path(os.path.realpath(path))), depth)
+        return self._splice(nodes, (*stack, _real(path)), depth)
 
     def _splice(self, nodes, stack, depth: int) -> tuple:
         """``nodes`` with includes read in place; ``depth`` counts the includes and
@@ -64,7 +76,7 @@ class IncludeLoader:
                 raise too_deep(node.source.position)
             if isinstance(node, s.Include):
                 for target in self._resolve(node, Path(node.source.file)):
-                    real = Path(os.path.realpath(target))
+                    real = _real(target)
                     if real in stack:
                         raise PolicyError(f"include loop: {target} includes itself "
                                           f"(via {' -> '.join(p.name for p in stack)})",
@@ -119,7 +131,7 @@ class IncludeLoader:
             if not self._inside_roots(entry):
                 warnings.warn(PolicyWarning(
                     f"{node.source.position}: include {node.target!r}: skipped {entry}, a link "
-                    f"to {os.path.realpath(entry)} outside the include roots"), stacklevel=2)
+                    f"to {_real(entry)} outside the include roots"), stacklevel=2)
                 continue
             files.append(entry)
         return files
