@@ -289,3 +289,15 @@ def test_a_crash_exits_4_with_a_traceback_only_when_asked(tmp_path, monkeypatch,
     assert err.strip().splitlines()[-1].startswith(
         "lsmsim: internal error, a bug in lsmsim: KeyError at ")
     assert ("Traceback" in err) == bool(debug), err
+
+
+@pytest.mark.parametrize("text,line,needle", [
+    ("\0 (type stray_t)\n", 1, "a statement is expected here, not '\\x00'"),
+    ("(block b\n  word\n  (type t))\n", 1, "body of this 'block', not 'word'"),
+    ("(optional o\n  (type t)\n  =)\n", 1, "body of this 'optional', not '='")])
+def test_cil_word_where_a_statement_belongs(tmp_path, capsys, text, line, needle):
+    base = (SELINUX / "container-within.cil").read_text()
+    path = tmp_path / "words.cil"
+    path.write_text(base + text)
+    code, _, err = run_main(capsys, "parse", str(path), "--lsm", "cil")
+    assert_positioned(code, err, path, base.count("\n") + line, needle)

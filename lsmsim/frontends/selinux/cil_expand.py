@@ -213,11 +213,15 @@ class Expander:
         return None
 
     # --- pass 2: every statement with its scope ---
-    def _walk(self, items, scope: Scope, branches, optional, out, inherit_stack) -> None:
+    def _walk(self, items, scope: Scope, branches, optional, out, inherit_stack,
+              within: SList | None = None) -> None:
+        """``within``: the statement whose body ``items`` is; a word in its body (words
+        carry no position) is reported where that statement starts."""
         for node in items:
             if type(node) is not SList:
-                raise PolicyError(f"a statement is expected here, not {node!r}", None) \
-                    if not hasattr(node, "position") else _err("a statement is expected", node)
+                where = within.position if within is not None else None
+                raise PolicyError(f"a statement is expected in the body of this "
+                                  f"'{within.head if within else ''}', not {node!r}", where)
             if not node.items or type(node.items[0]) is not str:
                 raise _err("a statement must start with a keyword", node)
             head = node.head
@@ -226,7 +230,8 @@ class Expander:
                 if block is None:  # a block inside an inherited body: a new block
                     block = self._declare_block(node, scope)
                 if not block.abstract:
-                    self._walk(block.body, block.scope, branches, optional, out, inherit_stack)
+                    self._walk(block.body, block.scope, branches, optional, out, inherit_stack,
+                               block.node)
             elif head == "blockinherit":
                 self._inherit(node, scope, branches, optional, out, inherit_stack)
             elif head == "macro":
@@ -236,7 +241,7 @@ class Expander:
             elif head == "optional":
                 name = _name_at(node, 1, "an optional name")
                 self._walk(node.items[2:], scope, branches, Optional(name, optional, node), out,
-                           inherit_stack)
+                           inherit_stack, node)
             elif head in ("booleanif", "tunableif"):
                 self._conditional(node, scope, branches, optional, out, inherit_stack)
             elif head == "call":
@@ -260,7 +265,7 @@ class Expander:
                 raise _err(f"{node.head}: two ({branch.head} ...) branches", branch)
             seen.add(branch.head)
             inner = branches + (Branch(kind, node.items[1], scope, branch.head == "true", node),)
-            self._walk(branch.items[1:], scope, inner, optional, out, inherit_stack)
+            self._walk(branch.items[1:], scope, inner, optional, out, inherit_stack, branch)
 
     def _inherit(self, node, scope, branches, optional, out, inherit_stack) -> None:
         name = _name_at(node, 1, "a block name")
@@ -276,7 +281,7 @@ class Expander:
         inherited = Scope(scope.prefix, _join_chains(scope.chain, template.scope.chain[1:]),
                           scope.params)
         self._walk(template.body, inherited, branches, optional, out,
-                   inherit_stack + (template.scope.prefix,))
+                   inherit_stack + (template.scope.prefix,), template.node)
 
     def _call(self, leaf: Leaf, stack: tuple[str, ...], out: list[Leaf]) -> None:
         node, scope = leaf.node, leaf.scope
@@ -309,6 +314,6 @@ class Expander:
         body_scope = Scope(scope.prefix, _join_chains(scope.chain, macro.scope.chain), params)
         self._stack = stack + (qname,)
         try:
-            self._walk(macro.body, body_scope, leaf.branches, leaf.optional, out, ())
+            self._walk(macro.body, body_scope, leaf.branches, leaf.optional, out, (), macro.node)
         finally:
             self._stack = ()
