@@ -12,7 +12,8 @@ from ..report.junit import pairs_to_junit
 from ..report.sarif import pairs_to_sarif
 from ..report.stack_report import STACK_FORMATS, stack_to_dict
 from ..report.text import result_to_text
-from .pairs import pairs_of_check, pairs_of_stack, run_verdict, worst_exit_code
+from .pairs import (EXIT_INTERNAL, EXIT_USAGE, pairs_of_check, pairs_of_stack, run_verdict,
+                    worst_exit_code)
 
 
 def pairs_to_dict(pairs, seconds: float | None = None) -> dict:
@@ -90,7 +91,9 @@ def _baseline_text(comparison: Comparison) -> str:
 
 
 class Run:
-    """A check run's pairs, with what the single-pair and stack formats need."""
+    """A check run's pairs, with what the single-pair and stack formats need: ``text``
+    and ``document`` make the text report and the JSON document of the run (a single
+    check and a stack keep the shapes of DESIGN §3 and of the stack report)."""
 
     def __init__(self, pairs, text, document):
         self.pairs = tuple(pairs)
@@ -128,7 +131,7 @@ class Run:
         codes = [p.exit_code for p in self.pairs]
         if comparison is None:
             return worst_exit_code(codes)
-        errors = [code for code in codes if code in (2, 4)]
+        errors = [code for code in codes if code in (EXIT_USAGE, EXIT_INTERNAL)]
         return worst_exit_code([comparison.exit_code, *errors])
 
 
