@@ -1,9 +1,16 @@
 """A real sVirt container: Debian's reference policy is the host, the container runs
 as svirt_t (the sVirt domain Debian's policy defines; it has no svirt_lxc_net_t or
-container_t) and its namespace policy is written in the host's names. One variant is
-contained; the other's three planted expansions (a TE rule, a dropped MCS constraint,
-a boolean-gated rule) are each found, and every witness is confirmed by libsepol:
-secilc's binary of the host denies it and the child's binary allows it."""
+container_t) at s0:c1,c2. Two forms, each with a contained and an expanding variant:
+
+- a namespace policy written in the host's own names, checked directly (labels and
+  levels 1:1): the planted TE rule, dropped MCS constraint and boolean-gated rule are
+  each found;
+- a namespace policy with types of its own, in a stack whose manifest maps them to
+  host labels (models/stacks/debian-svirt*.toml): the TE rule and the boolean-gated
+  rule are found (with fixed host labels the host's own MCS constraints decide).
+
+Every witness is confirmed by libsepol: secilc's binary of the host denies it, and
+the child's own binary, compiled with the witness's booleans, allows it."""
 from __future__ import annotations
 
 import re
@@ -17,6 +24,8 @@ from .conftest import MODELS
 from .selinux_oracle import Libsepol, secilc
 
 CHILDREN = MODELS / "selinux"
+# Minutes of CPU: the host is loaded and compiled, and each stack loads it again.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +96,57 @@ def test_every_witness_is_confirmed_by_libsepol(host, host_binary, tmp_path):
         child_sepol = Libsepol(secilc([source], source.with_suffix(".bin"), "-M", "true"))
         for args in group:
             assert child_sepol.allowed(*args) is True, args
+
+
+# --- the stack: a namespace policy with types of its own under the Debian host ---------
+
+STACKS = MODELS / "stacks"
+_AVC = re.compile(r"\{ (\S+) \} for .*scontext=(\S+) tcontext=(\S+) tclass=(\S+)")
+
+
+def _stack(host, name: str):
+    _cil, policy = host
+    stack = lsmsim.load_stack(STACKS / name)
+    # The host layer as the fixture loaded it: the same CIL, read once per module.
+    assert set(stack.layers["host"].policy.types) == set(policy.types)
+    return lsmsim.check_stack(stack)
+
+
+def test_stack_within_is_contained(host):
+    result = _stack(host, "debian-svirt.toml")
+    assert result.verdict.value == "contained"
+    assert len(result.checked) == 1
+
+
+def test_stack_expansions_confirmed_by_libsepol(host, host_binary, tmp_path):
+    """The TE rule and the boolean-gated rule are found; the host's binary denies each
+    as the host logs it (its own labels), and the namespace's own binary, compiled
+    with the witness's booleans, allows it as the namespace sees it."""
+    result = _stack(host, "debian-svirt-expands.toml")
+    assert result.verdict.value == "expansions"
+    (pair,) = result.checked
+    denials = pair.result.denials
+    assert {d.rule.text for d in denials} == {
+        "allow container_t container_ro_file_t:file write;",
+        "allow container_t self:process execmem;"}
+    host_sepol = Libsepol(host_binary)
+    for denial in denials:
+        (line,) = denial.logged
+        perm, scontext, tcontext, tclass = _AVC.search(line).groups()
+        assert scontext == "system_u:system_r:svirt_t:s0:c1,c2"
+        assert host_sepol.allowed(scontext, tcontext, tclass, perm) is False, line
+    from .selinux_oracle import checkpolicy
+    child_text = (CHILDREN / "debian-ns-container-expands.conf").read_text()
+    for index, denial in enumerate(denials):
+        access = denial.access
+        text = child_text
+        for name, value in access.booleans:
+            text = re.sub(rf"^bool {name} (true|false);",
+                          f"bool {name} {'true' if value else 'false'};", text, flags=re.M)
+        source = tmp_path / f"ns-{index}.conf"
+        source.write_text(text)
+        proc = checkpolicy(source, source.with_suffix(".bin"))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        child_sepol = Libsepol(source.with_suffix(".bin"))
+        assert child_sepol.allowed(str(access.scontext), str(access.tcontext), access.tclass,
+                                   access.perm) is True, access.to_json()
