@@ -20,7 +20,7 @@ from pathlib import Path
 from . import __version__
 from .automata.profile import AutomatonCache
 
-FORMAT = 1
+FORMAT = 2
 
 
 def default_directory() -> Path:

@@ -176,3 +176,24 @@ def test_dbus_and_unix_rules(child_lines, parent_lines):
        st.lists(mount_rule_lines(), min_size=1, max_size=3))
 def test_mount_rules(child_lines, parent_lines):
     _agree(_profile("c", child_lines), _profile("p", parent_lines))
+
+
+LINK_GLOBS = ["/a", "/a/*", "/b/**", "/{a,b}/c", "/**"]
+
+
+@st.composite
+def link_lines(draw) -> str:
+    prefix = draw(st.sampled_from(["", "", "owner ", "deny "]))
+    if draw(st.booleans()):
+        subset = draw(st.sampled_from(["", "subset "]))
+        return (f"{prefix}link {subset}{draw(st.sampled_from(LINK_GLOBS))} -> "
+                f"{draw(st.sampled_from(LINK_GLOBS))},")
+    perms = draw(st.sampled_from(["l", "rl", "rwl", "r", "ix", "px", "w"]))
+    return f"{prefix}{draw(st.sampled_from(LINK_GLOBS))} {perms},"
+
+
+@_settings(60)
+@given(st.lists(link_lines(), min_size=1, max_size=3),
+       st.lists(link_lines(), min_size=1, max_size=4))
+def test_link_rules(child_lines, parent_lines):
+    _agree(_profile("c", child_lines), _profile("p", parent_lines))

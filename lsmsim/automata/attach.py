@@ -5,7 +5,7 @@ from ..model.decision import AMBIGUOUS, attachment_conflict, pick_attachment
 from ..model.glob import Glob
 from .dfa import LazyDFA
 from .domain import canonical_path
-from .nfa import TaggedNFA
+from .nfa import MAX_PATH, TaggedNFA
 from .product import BudgetExhausted, Component, ProductSearch
 
 MAX_STATES = 200_000
@@ -18,10 +18,10 @@ def attachments_reached(glob: Glob, candidates: list) -> list:
     ``None`` where none matches."""
     if not candidates:
         return [None]
-    rule = LazyDFA(TaggedNFA.of([glob.regex]))
-    attach = LazyDFA(TaggedNFA.of([p.attachment.regex for p in candidates]))
+    rule = LazyDFA(TaggedNFA.of([glob.regex], MAX_PATH))
+    attach = LazyDFA(TaggedNFA.of([p.attachment.regex for p in candidates], MAX_PATH))
     domain = LazyDFA(TaggedNFA.of([canonical_path()]))
-    search = ProductSearch([Component(rule, -1), Component(attach), Component(domain, -1)],
+    search = ProductSearch([Component(rule, True), Component(attach), Component(domain, True)],
                            MAX_STATES)
     reached: dict[int, object] = {}
     try:

@@ -17,11 +17,11 @@ class LazyDFA:
 
     def __init__(self, nfa: TaggedNFA):
         self.nfa = nfa
-        self.sets: list[int] = [0, 1]
-        self.ids: dict[int, int] = {0: DEAD, 1: START}
-        self.rows: list[list[int] | None] = [[DEAD] * len(nfa.class_positions), None]
+        self.sets: list[frozenset[int]] = [frozenset(), frozenset({0})]
+        self.ids: dict[frozenset[int], int] | None = {self.sets[0]: DEAD, self.sets[1]: START}
+        self.rows: list[list[int] | None] = [[DEAD] * nfa.classes, None]
         self._tags: dict[int, frozenset[int]] = {}
-        self._by_reach: dict[int, list[int]] = {}
+        self._by_reach: dict[frozenset[int], list[int]] = {}
 
     def __getstate__(self) -> dict:
         # The index of sets and the rows by reach are rebuilt on demand: smaller files.
@@ -40,42 +40,38 @@ class LazyDFA:
         if self.ids is None:
             self.ids = {positions: sid for sid, positions in enumerate(self.sets)}
         nfa = self.nfa
-        follow, charset_of = nfa.follow, nfa.charset_of
-        reach, bits = 0, self.sets[state]
-        while bits:
-            low = bits & -bits
-            reach |= follow[low.bit_length() - 1]
-            bits ^= low
+        follow = nfa.follow
+        reach: set[int] = set()
+        for position in self.sets[state]:
+            reach.update(follow[position])
+        key = frozenset(reach)
         # States that can read the same positions next share their row.
-        shared = self._by_reach.get(reach)
+        shared = self._by_reach.get(key)
         if shared is not None:
             self.rows[state] = shared
             return shared
         # Group the reachable positions by their character set: few sets, few classes.
-        by_charset: dict[int, int] = {}
-        bits = reach
-        while bits:
-            low = bits & -bits
-            index = charset_of[low.bit_length() - 1]
-            by_charset[index] = by_charset.get(index, 0) | low
-            bits ^= low
-        everywhere, targets = 0, {}
+        charset_of = nfa.charset_of
+        by_charset: dict[int, list[int]] = {}
+        for position in reach:
+            by_charset.setdefault(charset_of[position], []).append(position)
+        everywhere: list[int] = []
+        targets: dict[int, list[int]] = {}
         for index, positions in by_charset.items():
             classes = nfa.charset_classes[index]
             if classes is None:
-                everywhere |= positions
+                everywhere.extend(positions)
                 continue
             for cls in classes:
-                targets[cls] = targets.get(cls, 0) | positions
-        rows = self.rows
-        default = self._id(everywhere)
-        row = [default] * len(nfa.class_positions)
+                targets.setdefault(cls, []).extend(positions)
+        default = self._id(frozenset(everywhere))
+        row = [default] * nfa.classes
         for cls, positions in targets.items():
-            row[cls] = self._id(positions | everywhere)
-        rows[state] = self._by_reach[reach] = row
+            row[cls] = self._id(frozenset(positions).union(everywhere))
+        self.rows[state] = self._by_reach[key] = row
         return row
 
-    def _id(self, positions: int) -> int:
+    def _id(self, positions: frozenset[int]) -> int:
         sid = self.ids.get(positions)
         if sid is None:
             sid = self.ids[positions] = len(self.sets)
@@ -87,18 +83,16 @@ class LazyDFA:
         """The indices of the expressions that match exactly the text read."""
         found = self._tags.get(state)
         if found is None:
-            bits = self.sets[state] & self.nfa.accepting
-            tags: set[int] = set()
-            while bits:
-                low = bits & -bits
-                tags.update(self.nfa.tag_of_last[low.bit_length() - 1])
-                bits ^= low
-            found = self._tags[state] = frozenset(tags)
+            tags_of = self.nfa.tags_of
+            found = self._tags[state] = frozenset(
+                t for p in self.sets[state] if p in tags_of for t in tags_of[p])
         return found
 
-    def holds_any(self, state: int, positions: int) -> bool:
-        """Does the state still hold one of ``positions`` (a match may yet come)?"""
-        return bool(self.sets[state] & positions)
+    def holds_any(self, state: int, positions: frozenset[int] | None) -> bool:
+        """Does the state still hold one of ``positions`` (None: any position at all)?
+        A state without them matches none of their expressions on any longer text."""
+        held = self.sets[state]
+        return bool(held) if positions is None else not held.isdisjoint(positions)
 
     @property
     def size(self) -> int:

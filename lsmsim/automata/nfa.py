@@ -1,16 +1,20 @@
 """Position automata (Glushkov) for sets of tagged regular expressions.
 
 A state of the automaton is the set of positions (character occurrences of the
-expressions) just read, held as a Python ``int`` bitset: a transition is one OR over
-follow sets and one AND with the positions that accept the byte class, both done in
-C. Position 0 is the start. Bytes are grouped into equivalence classes that no
-expression tells apart, as apparmor_parser's DFA does.
+expressions) just read. Position 0 is the start. Bytes are grouped into equivalence
+classes that no expression tells apart, as apparmor_parser's DFA does. Position sets
+are kept sparse (a state holds a handful of positions out of the tens of thousands a
+large profile has), so the cost of a transition follows the positions a state holds,
+not the size of the profile.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..model.regex import MAX_CHAR, Alt, CharSet, Lit, Regex, Seq, Star
+
+# The longest path name AppArmor mediates (the kernel's path buffer, 2 * PATH_MAX).
+MAX_PATH = 8192
 
 
 def byte_classes(charsets: list[CharSet]) -> tuple[list[int], int]:
@@ -29,40 +33,54 @@ def byte_classes(charsets: list[CharSet]) -> tuple[list[int], int]:
     return class_of, len(classes)
 
 
+def min_length(node: Regex) -> float:
+    """The length of the shortest string ``node`` matches (infinite: none)."""
+    match node:
+        case Lit(text):
+            return len(text)
+        case CharSet(ranges):
+            return 1 if ranges else float("inf")
+        case Seq(items):
+            return sum(min_length(i) for i in items)
+        case Alt(items):
+            return min((min_length(i) for i in items), default=float("inf"))
+        case Star():
+            return 0
+    raise TypeError(node)
+
+
 class _Builder:
     """Glushkov's construction: first, last and nullable per subexpression, follow
     sets per position."""
 
     def __init__(self) -> None:
         self.charsets: list[CharSet] = [CharSet(())]  # position 0: the start
-        self.follow: list[int] = [0]
+        self.follow: list[set[int]] = [set()]
 
     def _position(self, charset: CharSet) -> int:
         self.charsets.append(charset)
-        self.follow.append(0)
+        self.follow.append(set())
         return len(self.charsets) - 1
 
-    def _link(self, lasts: int, firsts: int) -> None:
-        while lasts:
-            low = lasts & -lasts
-            self.follow[low.bit_length() - 1] |= firsts
-            lasts ^= low
+    def _link(self, lasts: set[int], firsts: set[int]) -> None:
+        for position in lasts:
+            self.follow[position] |= firsts
 
-    def build(self, node: Regex) -> tuple[int, int, bool]:
+    def build(self, node: Regex) -> tuple[set[int], set[int], bool]:
         """(first, last, nullable) of ``node``, adding its positions."""
         match node:
             case Lit(text):
                 if not text:
-                    return 0, 0, True
+                    return set(), set(), True
                 positions = [self._position(CharSet(((ord(c), ord(c)),))) for c in text]
                 for a, b in zip(positions, positions[1:]):
-                    self.follow[a] |= 1 << b
-                return 1 << positions[0], 1 << positions[-1], False
+                    self.follow[a].add(b)
+                return {positions[0]}, {positions[-1]}, False
             case CharSet():
-                bit = 1 << self._position(node)
-                return bit, bit, False
+                position = {self._position(node)}
+                return position, set(position), False
             case Seq(items):
-                first, last, nullable = 0, 0, True
+                first, last, nullable = set(), set(), True
                 for item in items:
                     f, l, n = self.build(item)
                     self._link(last, f)
@@ -72,10 +90,12 @@ class _Builder:
                     nullable = nullable and n
                 return first, last, nullable
             case Alt(items):
-                first, last, nullable = 0, 0, False
+                first, last, nullable = set(), set(), False
                 for item in items:
                     f, l, n = self.build(item)
-                    first, last, nullable = first | f, last | l, nullable or n
+                    first |= f
+                    last |= l
+                    nullable = nullable or n
                 return first, last, nullable
             case Star(item):
                 f, l, _ = self.build(item)
@@ -88,56 +108,48 @@ class _Builder:
 class TaggedNFA:
     """The position automaton of several expressions, each tagged with an index.
 
-    ``follow[p]`` are the positions that may come after ``p``; ``class_positions[c]``
-    the positions whose character is in byte class ``c``; ``charset_of[p]`` indexes
-    ``charset_classes``, the byte classes of position ``p``'s character (``None``
-    where that is every class); ``last[t]`` the positions
-    that end a match of expression ``t`` (bit 0 where it matches the empty string);
-    ``positions_of[t]`` every position of expression ``t``.
+    ``follow[p]`` are the positions that may come after ``p``; ``charset_of[p]``
+    indexes ``charset_classes``, the byte classes of position ``p``'s character
+    (``None`` where that is every class); ``class_of[b]`` is byte ``b``'s class;
+    ``tags_of[p]`` the expressions a match ending at ``p`` completes (position 0 for
+    those that match the empty string); ``spans[t]`` the range of expression ``t``'s
+    positions.
     """
 
-    follow: tuple[int, ...]
+    follow: tuple[tuple[int, ...], ...]
     class_of: tuple[int, ...]
-    class_positions: tuple[int, ...]
+    classes: int
     charset_of: tuple[int, ...]
     charset_classes: tuple[tuple[int, ...] | None, ...]
-    last: tuple[int, ...]
-    positions_of: tuple[int, ...]
-    tag_of_last: dict[int, tuple[int, ...]]
-    accepting: int
+    tags_of: dict[int, tuple[int, ...]]
+    spans: tuple[range, ...]
 
     @staticmethod
-    def of(expressions: list[Regex]) -> "TaggedNFA":
+    def of(expressions: list[Regex], max_length: float = float("inf")) -> "TaggedNFA":
+        """The automaton of ``expressions``; one that matches nothing as short as
+        ``max_length`` gets no positions (no request that long exists)."""
         builder = _Builder()
-        lasts, positions_of = [], []
-        for expression in expressions:
+        tags_of: dict[int, list[int]] = {}
+        spans = []
+        for tag, expression in enumerate(expressions):
             before = len(builder.charsets)
+            if min_length(expression) > max_length:
+                spans.append(range(before, before))
+                continue
             first, last, nullable = builder.build(expression)
             builder.follow[0] |= first
-            lasts.append(last | (1 if nullable else 0))
-            positions_of.append(((1 << len(builder.charsets)) - 1) ^ ((1 << before) - 1))
+            for position in last | ({0} if nullable else set()):
+                tags_of.setdefault(position, []).append(tag)
+            spans.append(range(before, len(builder.charsets)))
         by_charset: dict[CharSet, int] = {}
-        for position, charset in enumerate(builder.charsets[1:], start=1):
-            by_charset[charset] = by_charset.get(charset, 0) | (1 << position)
+        for charset in builder.charsets[1:]:
+            by_charset.setdefault(charset, len(by_charset))
         class_of, count = byte_classes(list(by_charset))
-        class_positions = [0] * count
-        charset_index = {charset: i for i, charset in enumerate(by_charset)}
         charset_classes = []
-        for charset, positions in by_charset.items():
+        for charset in by_charset:
             classes = {class_of[byte] for lo, hi in charset.ranges for byte in range(lo, hi + 1)}
-            for cls in classes:
-                class_positions[cls] |= positions
             charset_classes.append(None if len(classes) == count else tuple(sorted(classes)))
-        charset_of = [0] + [charset_index[c] for c in builder.charsets[1:]]
-        tag_of_last: dict[int, list[int]] = {}
-        for tag, last in enumerate(lasts):
-            while last:
-                low = last & -last
-                tag_of_last.setdefault(low.bit_length() - 1, []).append(tag)
-                last ^= low
-        accepting = 0
-        for last in lasts:
-            accepting |= last
-        return TaggedNFA(tuple(builder.follow), tuple(class_of), tuple(class_positions),
-                         tuple(charset_of), tuple(charset_classes), tuple(lasts), tuple(positions_of),
-                         {p: tuple(t) for p, t in tag_of_last.items()}, accepting)
+        charset_of = [0] + [by_charset[c] for c in builder.charsets[1:]]
+        return TaggedNFA(tuple(tuple(sorted(f)) for f in builder.follow), tuple(class_of), count,
+                         tuple(charset_of), tuple(charset_classes),
+                         {p: tuple(t) for p, t in tags_of.items()}, tuple(spans))

@@ -23,12 +23,17 @@ _READABLE = [*range(ord("a"), ord("z") + 1), *range(ord("0"), ord("9") + 1), ord
 BYTE_ORDER = list(dict.fromkeys([*_READABLE, *range(0x21, 0x7F), *range(1, 256), 0]))
 
 
+ANY_POSITION = None
+
+
 @dataclass(frozen=True)
 class Component:
-    """A DFA in the product; ``live`` positions keep a state worth expanding (0: any)."""
+    """A DFA in the product. Where ``prune`` is set, a state that holds none of the
+    ``live`` positions (:data:`ANY_POSITION`: none at all) is not expanded."""
 
     dfa: LazyDFA
-    live: int = 0
+    prune: bool = False
+    live: frozenset[int] | None = ANY_POSITION
 
 
 class BudgetExhausted(Exception):
@@ -64,9 +69,10 @@ class ProductSearch:
         previous = self.previous
         previous[start] = None
         queue = deque([start])
-        live = [(k, c.dfa, c.live) for k, c in enumerate(self.components) if c.live]
+        live = [(k, c.dfa, c.live) for k, c in enumerate(self.components) if c.prune]
         dfas = [c.dfa for c in self.components]
         columns, representative = self.columns, self.representative
+        moves: dict[tuple[int, ...], list] = {}
         while queue:
             state = queue.popleft()
             self.explored += 1
@@ -76,10 +82,19 @@ class ProductSearch:
             if any(not dfa.holds_any(state[k], mask) for k, dfa, mask in live):
                 continue
             rows = [dfa.row(s) for dfa, s in zip(dfas, state)]
-            lists = [[row[c] for c in column] for row, column in zip(rows, columns)]
-            for j, successor in enumerate(zip(*lists)):
+            # The successors depend on the rows alone, and states share rows.
+            key = tuple(map(id, rows))
+            successors = moves.get(key)
+            if successors is None:
+                lists = [[row[c] for c in column] for row, column in zip(rows, columns)]
+                first: dict[tuple[int, ...], int] = {}
+                for j, successor in enumerate(zip(*lists)):
+                    if successor not in first:
+                        first[successor] = representative[j]
+                successors = moves[key] = list(first.items())
+            for successor, byte in successors:
                 if successor not in previous:
-                    previous[successor] = (state, representative[j])
+                    previous[successor] = (state, byte)
                     queue.append(successor)
 
     def witness(self, state: tuple[int, ...]) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from ..model.rules import FileRule
 from .dfa import LazyDFA
 from .domain import canonical_path
-from .nfa import TaggedNFA
+from .nfa import MAX_PATH, TaggedNFA
 
 
 @dataclass
@@ -19,26 +19,31 @@ class TaggedAutomaton:
 
     items: tuple
     dfa: LazyDFA
-    live: int
+    live: frozenset[int] | None
 
     def matched(self, state: int) -> list:
         return [self.items[t] for t in sorted(self.dfa.tags(state))]
 
 
+def _live(rules, nfa: TaggedNFA) -> frozenset[int]:
+    """The start and the positions of the allow rules."""
+    live = {0}
+    for rule, span in zip(rules, nfa.spans):
+        if not rule.deny:
+            live.update(span)
+    return frozenset(live)
+
+
 def file_automaton(rules: tuple[FileRule, ...]) -> TaggedAutomaton:
     """The file rules of a profile as one automaton."""
-    nfa = TaggedNFA.of([r.glob.regex for r in rules])
-    live = 1  # the start: every match begins there
-    for rule, positions in zip(rules, nfa.positions_of):
-        if not rule.deny:
-            live |= positions
-    return TaggedAutomaton(rules, LazyDFA(nfa), live)
+    nfa = TaggedNFA.of([r.glob.regex for r in rules], MAX_PATH)
+    return TaggedAutomaton(rules, LazyDFA(nfa), _live(rules, nfa))
 
 
 def attachment_automaton(profiles: list) -> TaggedAutomaton:
     """The attachment globs of ``profiles`` as one automaton."""
-    nfa = TaggedNFA.of([p.attachment.regex for p in profiles])
-    return TaggedAutomaton(tuple(profiles), LazyDFA(nfa), 0)
+    nfa = TaggedNFA.of([p.attachment.regex for p in profiles], MAX_PATH)
+    return TaggedAutomaton(tuple(profiles), LazyDFA(nfa), None)
 
 
 def string_automaton(rules: list, expressions) -> TaggedAutomaton:
@@ -49,12 +54,9 @@ def string_automaton(rules: list, expressions) -> TaggedAutomaton:
         for expression in expressions(rule):
             items.append(rule)
             regexes.append(expression)
-    nfa = TaggedNFA.of(regexes)
-    live = 1
-    for rule, positions in zip(items, nfa.positions_of):
-        if not rule.deny:
-            live |= positions
-    return TaggedAutomaton(tuple(items), LazyDFA(nfa), live)
+    # A request of a string class joins at most a few paths and short fields.
+    nfa = TaggedNFA.of(regexes, 4 * MAX_PATH)
+    return TaggedAutomaton(tuple(items), LazyDFA(nfa), _live(items, nfa))
 
 
 @dataclass
@@ -103,7 +105,7 @@ class AutomatonCache:
         if entry is None:
             parts = list(klass.domain)
             entry = self.by_class[key] = (klass, TaggedAutomaton(
-                tuple(range(len(parts))), LazyDFA(TaggedNFA.of(parts)), 0))
+                tuple(range(len(parts))), LazyDFA(TaggedNFA.of(parts)), None))
         return entry[1]
 
     def seed(self, kind: str, profile, rest: tuple, automaton: TaggedAutomaton) -> None:
@@ -124,3 +126,11 @@ class AutomatonCache:
             if key[0] in names:
                 out[("strings", names[key[0]], key[1])] = automaton
         return out
+
+    def keyed(self, key: tuple, profile, build) -> TaggedAutomaton:
+        """The automaton stored under ``key`` (its first part a kind, its second the
+        profile's identity), built by ``build()`` the first time."""
+        entry = self.by_class.get(key)
+        if entry is None:
+            entry = self.by_class[key] = (profile, build())
+        return entry[1]

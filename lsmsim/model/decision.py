@@ -179,3 +179,17 @@ def exec_fallback(profile, mode, failure: str):
 def attachment_pool(policy, profile) -> list:
     """Every profile an exec of ``profile`` may attach to without a named target."""
     return [p for p in (*policy.profiles, *profile.children) if p.attachment is not None]
+
+
+# -- hard links ------------------------------------------------------------------------
+
+def link_allowed(pair_rules: Sequence, half: Half, subset_holds: Callable[[], Any],
+                 match: Match, logic: Logic = CONCRETE):
+    """The kernel's link decision: an allow rule of ``half`` matches the (new name,
+    target) pair and no deny rule does, and where a matching allow rule asks for the
+    subset test, ``subset_holds()`` (every permission on the new name is held on the
+    target, with the same exec transition)."""
+    rules = [r for r in pair_rules if r.qualifier.covers(half)]
+    needs = logic.any(match(r) for r in rules if not r.deny and r.requires_subset(half))
+    return logic.all((allowed(rules, match, logic),
+                      logic.any((logic.not_(needs), subset_holds()))))

@@ -16,7 +16,7 @@ from ..model.task_classes import IoUringRequest, IoUringRule, UsernsRequest, Use
 from ..model.policy import Profile
 from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
                               NetworkRequest, PtraceRequest, Request, SignalRequest)
-from ..model.decision import allowed, exec_applies, exec_deciders, file_allows
+from ..model.decision import allowed, exec_applies, exec_deciders, file_allows, link_allowed
 from ..model.rules import (FILE_PERMS, CapabilityRule, ExecMode, FileRule, Half, IpcRule,
                            NetworkRule, PtraceRule, Rule, SignalRule)
 
@@ -93,14 +93,13 @@ def link_subset_holds(profile: Profile, link: str, target: str, owner: bool) -> 
 
 def _decide_link(profile: Profile, request: LinkRequest) -> Decision:
     rules = profile.rules_of(LinkRule)
-    allowing = [r for r in rules if not r.deny and r.matches(request)]
-    denying = [r for r in rules if r.deny and r.matches(request)]
     half = Half.OWNER if request.owner else Half.OTHER
-    allowed = bool(allowing) and not denying and (
-        not any(r.requires_subset(half) for r in allowing)
-        or link_subset_holds(profile, request.link, request.target, request.owner))
-    return Decision(allowed, frozenset() if allowed else frozenset("l"),
-                    tuple(allowing + denying))
+    matching = [r for r in rules if r.matches(request)]
+    allowed_ = link_allowed(
+        matching, half, lambda: link_subset_holds(profile, request.link, request.target,
+                                                  request.owner), lambda r: True)
+    return Decision(allowed_, frozenset() if allowed_ else frozenset("l"),
+                    tuple([r for r in matching if not r.deny] + [r for r in matching if r.deny]))
 
 
 def _decide_named(profile: Profile, request, kind: type, label: str) -> Decision:

@@ -16,6 +16,7 @@ from .path_check import check_paths
 from .file_check import check_files
 from .hat_check import check_hats
 from .link_check import check_links
+from .link_paths import check_link_paths
 from .named_check import (check_capabilities, check_ipc, check_network, check_ptrace,
                           check_signal, check_unmodelled)
 from .mount_check import check_mount
@@ -30,11 +31,11 @@ ClassCheck = Callable[[CheckContext], Iterator[object]]
 # differ only in how file permissions and exec transitions are decided.
 OTHER_CHECKS: tuple[ClassCheck, ...] = (check_capabilities, check_network, check_signal,
                                         check_ptrace, check_ipc, check_mount, check_userns,
-                                        check_io_uring, check_mqueue, check_links,
-                                        check_change_profile, check_hats, check_unmodelled)
+                                        check_io_uring, check_mqueue, check_change_profile,
+                                        check_hats, check_unmodelled)
 ENGINES: dict[str, tuple[ClassCheck, ...]] = {
-    "automata": (check_paths, *OTHER_CHECKS),
-    "z3": (check_files, check_exec, *OTHER_CHECKS),
+    "automata": (check_paths, check_link_paths, *OTHER_CHECKS),
+    "z3": (check_files, check_exec, check_links, *OTHER_CHECKS),
 }
 DEFAULT_ENGINE = "automata"
 CLASS_CHECKS = ENGINES[DEFAULT_ENGINE]

@@ -88,7 +88,7 @@ def _check_rule(ctx: CheckContext, space: LinkSpace, rule: LinkRule, half: Half,
     found = _search(ctx, rule, half, child, parent)
     if found is not None:
         yield Denial(rule.source, found, ctx.pair.child.name, ctx.pair.parent.name,
-                     _reason(ctx.pair.parent, found), ctx.pair.via)
+                     link_denial_reason(ctx.pair.parent, found), ctx.pair.via)
         return
     if (yield from _report(ctx, rule, half, space, refused, exact=False)):
         return
@@ -202,7 +202,7 @@ def _report(ctx: CheckContext, rule: LinkRule, half: Half, space: LinkSpace, out
     request = space.value(outcome.model, half is Half.OWNER)
     if decide(pair.child, request).allowed and not decide(pair.parent, request).allowed:
         yield Denial(rule.source, request, pair.child.name, pair.parent.name,
-                     _reason(pair.parent, request), pair.via)
+                     link_denial_reason(pair.parent, request), pair.via)
         return True
     if exact:
         yield Undecided(rule.source, f"link witness {request.link!r} -> {request.target!r} "
@@ -210,7 +210,7 @@ def _report(ctx: CheckContext, rule: LinkRule, half: Half, space: LinkSpace, out
     return exact
 
 
-def _reason(parent, request: LinkRequest) -> str:
+def link_denial_reason(parent, request: LinkRequest) -> str:
     rules = parent.rules_of(LinkRule)
     if any(not r.deny and r.matches(request) for r in rules) and \
             not any(r.deny and r.matches(request) for r in rules):

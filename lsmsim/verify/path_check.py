@@ -45,8 +45,8 @@ class PathProduct:
         pair, cache = ctx.pair, ctx.automata
         self.child = cache.file(pair.child)
         self.parent = cache.file(pair.parent)
-        components = [Component(self.child.dfa, self.child.live), Component(self.parent.dfa),
-                      Component(cache.domain, -1)]
+        components = [Component(self.child.dfa, True, self.child.live), Component(self.parent.dfa),
+                      Component(cache.domain, True)]
         self.child_pool = self.parent_pool = []
         if _needs_attachments(self.child.items) or _needs_attachments(self.parent.items):
             self.child_pool = attachment_pool(pair.child_policy, pair.child)

@@ -32,8 +32,8 @@ def check_strings(ctx: CheckContext, klass: StringClass, child_rules: list,
     child = cache.strings(pair.child, klass, child_rules)
     parent = cache.strings(pair.parent, klass, parent_rules)
     domain = cache.string_domain(klass)
-    search = ProductSearch([Component(child.dfa, child.live), Component(parent.dfa),
-                            Component(domain.dfa, -1)], max(0, ctx.budget.remaining))
+    search = ProductSearch([Component(child.dfa, True, child.live), Component(parent.dfa),
+                            Component(domain.dfa, True)], max(0, ctx.budget.remaining))
     signatures: dict[tuple, tuple[int, ...]] = {}
     try:
         for state in search.states():

@@ -1,0 +1,135 @@
+"""Hard links decided on automata.
+
+A link request names two paths, the new name and the target, and the kernel's
+decision depends on each path only through what matches it: the link rules whose
+new-name glob and whose target glob match, and the file rules that match (for the
+subset test). So one breadth-first search over single paths (the child's and the
+parent's file DFAs, their link-glob DFAs and the canonical-path domain) collects the
+signatures a new name or a target can have, each with its shortest path; every pair
+of a new-name signature and a target signature is then decided with
+:func:`lsmsim.model.decision.link_allowed` on both sides. Visiting every reachable
+signature makes an empty result a proof."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..automata.dfa import LazyDFA
+from ..automata.nfa import MAX_PATH, TaggedNFA
+from ..automata.product import BudgetExhausted, Component, ProductSearch
+from ..automata.profile import TaggedAutomaton
+from ..model.decision import exec_applies, exec_deciders, link_allowed
+from ..model.exec_type import exec_subset
+from ..model.link import LinkRequest, LinkRule
+from ..simulate.decide import decide
+from .context import CheckContext
+from .file_check import HALVES
+from .link_check import link_denial_reason
+from .path_check import _always, _granted
+from .result import Denial, Undecided
+
+NEW, TARGET = 0, 1
+
+
+def link_automaton(rules: tuple[LinkRule, ...]) -> TaggedAutomaton:
+    """Tag ``2 i`` is rule ``i``'s new-name glob, ``2 i + 1`` its target glob."""
+    nfa = TaggedNFA.of([g.regex for r in rules for g in (r.link, r.target)], MAX_PATH)
+    live = {0}
+    for i, rule in enumerate(rules):
+        if not rule.deny:
+            live.update(nfa.spans[2 * i])
+            live.update(nfa.spans[2 * i + 1])
+    return TaggedAutomaton(tuple(r for r in rules for _ in (NEW, TARGET)), LazyDFA(nfa),
+                           frozenset(live))
+
+
+class _Path:
+    """What one side knows about one path: the link rules matching it in each role,
+    and per half the file permissions ('l' aside) and the exec transition."""
+
+    def __init__(self, links: frozenset[int], link_rules: tuple, files: list):
+        self.as_new = {id(link_rules[2 * (t // 2)]) for t in links if t % 2 == NEW}
+        self.as_target = {id(link_rules[2 * (t // 2)]) for t in links if t % 2 == TARGET}
+        self.perms, self.modes = {}, {}
+        for half in HALVES:
+            perms = frozenset(_granted(files, half) - {"l"})
+            applying = [r for r in exec_deciders(files, half)
+                        if exec_applies(r, files, half, _always)]
+            self.perms[half] = perms
+            self.modes[half] = applying[0].exec if "x" in perms and applying else None
+
+
+def _decides(rules, new: _Path, target: _Path, half) -> bool:
+    matching = [r for r in rules if id(r) in new.as_new and id(r) in target.as_target]
+
+    def subset() -> bool:
+        on_new, on_target = new.perms[half], target.perms[half]
+        return on_new <= on_target and ("x" not in on_new
+                                        or exec_subset(new.modes[half], target.modes[half]))
+    return link_allowed(matching, half, subset, _always)
+
+
+def check_link_paths(ctx: CheckContext) -> Iterator[object]:
+    pair, cache = ctx.pair, ctx.automata
+    child_links = pair.child.rules_of(LinkRule)
+    if all(rule.deny for rule in child_links):
+        return
+    parent_links = pair.parent.rules_of(LinkRule)
+    child_files, parent_files = cache.file(pair.child), cache.file(pair.parent)
+    child = cache.keyed(("links", id(pair.child)), pair.child, lambda: link_automaton(child_links))
+    parent = cache.keyed(("links", id(pair.parent)), pair.parent,
+                         lambda: link_automaton(parent_links))
+    search = ProductSearch([Component(child.dfa, True, child.live), Component(parent.dfa),
+                            Component(child_files.dfa), Component(parent_files.dfa),
+                            Component(cache.domain, True)], max(0, ctx.budget.remaining))
+    signatures: dict[tuple, tuple[int, ...]] = {}
+    try:
+        for state in search.states():
+            tags = child.dfa.tags(state[0])
+            if tags and cache.domain.tags(state[4]):
+                key = (tags, parent.dfa.tags(state[1]), child_files.dfa.tags(state[2]),
+                       parent_files.dfa.tags(state[3]))
+                signatures.setdefault(key, state)
+    except BudgetExhausted as exhausted:
+        ctx.budget.spend(search.explored)
+        yield Undecided(pair.child.source, f"link rules of {pair.child.name} were not fully "
+                                           f"explored: {exhausted} (raise --budget)")
+        return
+    ctx.budget.spend(search.explored)
+    ctx.stats.product_states += search.explored
+    # Paths that decide alike in either role are one: keep the first (shortest) of each.
+    news: dict[tuple, tuple] = {}
+    targets: dict[tuple, tuple] = {}
+    for (ctags, ptags, cfiles, pfiles), state in signatures.items():
+        mine = _Path(ctags, child.items, [child_files.items[t] for t in sorted(cfiles)])
+        theirs = _Path(ptags, parent.items, [parent_files.items[t] for t in sorted(pfiles)])
+        facts = tuple((side.perms[h], side.modes[h]) for side in (mine, theirs) for h in HALVES)
+        if mine.as_new:
+            news.setdefault((frozenset(mine.as_new), frozenset(theirs.as_new), facts),
+                            (search.witness(state), mine, theirs))
+        if mine.as_target:
+            targets.setdefault((frozenset(mine.as_target), frozenset(theirs.as_target), facts),
+                               (search.witness(state), mine, theirs))
+    done: set[tuple] = set()
+    for half in HALVES:
+        allow = [r for r in child_links if not r.deny and r.qualifier.covers(half)]
+        for new_path, new_mine, new_theirs in sorted(news.values(), key=lambda p: len(p[0])):
+            for target_path, target_mine, target_theirs in sorted(targets.values(),
+                                                                 key=lambda p: len(p[0])):
+                if not _decides(child_links, new_mine, target_mine, half) or \
+                        _decides(parent_links, new_theirs, target_theirs, half):
+                    continue
+                request = LinkRequest(new_path, target_path, half.value == "owner")
+                for rule in allow:
+                    if (id(rule), half) in done or id(rule) not in new_mine.as_new \
+                            or id(rule) not in target_mine.as_target:
+                        continue
+                    done.add((id(rule), half))
+                    if decide(pair.child, request).allowed and \
+                            not decide(pair.parent, request).allowed:
+                        yield Denial(rule.source, request, pair.child.name, pair.parent.name,
+                                     link_denial_reason(pair.parent, request), pair.via)
+                    else:
+                        yield Undecided(rule.source, f"link witness {new_path!r} -> "
+                                                     f"{target_path!r} was not confirmed by "
+                                                     "the simulator")
+

@@ -1,0 +1,228 @@
+"""Benchmark of AppArmor checks against the real compiler (run: ``python3 -m tests.bench_apparmor``).
+
+Every figure is a ratio measured in one run, so the machine's noise cancels out:
+``lsmsim check`` in a fresh process (cold: empty cache; warm: the cache the cold run
+left) against ``apparmor_parser -QKS`` compiling the same two files, median of
+``--repeat`` runs each. Then the scaling of a check against synthetic parents of
+10 ... 10,000 rules (in-process, the exponent fitted on a log-log scale, with the
+compiler's time on the same files), and two cases that used to hang: a parent with
+several hundred literal disk paths under a child glob, and Debian's
+``abstractions/ubuntu-browsers.d/java`` profiles within a permissive parent.
+
+Debian's ``lxc/lxc-default-cgns`` and ``libvirt/TEMPLATE.qemu`` are fetched with
+``apt-get download`` (liblxc-common, libvirt-daemon-system); rows that need what is
+missing are skipped with the reason.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import lsmsim
+
+from .conftest import CORPUS, INCLUDE, MODELS
+
+FEATURES = CORPUS / "apparmor" / "parser-tests-3.0.8" / "features_files" / "features.all"
+PARENT = MODELS / "svirt" / "libvirt-qemu.aa"
+
+
+def _median_seconds(argv: list[str], repeat: int, env: dict | None = None,
+                    before=None) -> tuple[float, int]:
+    times, code = [], 0
+    for _ in range(repeat):
+        if before:
+            before()
+        start = time.perf_counter()
+        proc = subprocess.run(argv, capture_output=True, env=env, timeout=900)
+        times.append(time.perf_counter() - start)
+        code = proc.returncode
+    return statistics.median(times), code
+
+
+def _compiler(files: list[Path], include: list[Path], repeat: int) -> float | None:
+    parser = shutil.which("apparmor_parser") or "/usr/sbin/apparmor_parser"
+    if not Path(parser).exists() or not FEATURES.exists():
+        return None
+    total = 0.0
+    for file in files:
+        argv = [parser, "-Q", "-K", "-S", "-M", str(FEATURES), "--config-file=/dev/null",
+                *(f"-I{i}" for i in include), str(file)]
+        seconds, code = _median_seconds(argv, repeat)
+        if code != 0:
+            return None
+        total += seconds
+    return total
+
+
+def _lsmsim(child: Path, parent: Path, include: list[Path], repeat: int,
+            extra: tuple[str, ...] = ()) -> tuple[float, float, int]:
+    cache = Path(tempfile.mkdtemp(prefix="lsmsim-bench-cache-"))
+    env = {**os.environ, "LSMSIM_CACHE_DIR": str(cache)}
+    argv = [sys.executable, "-m", "lsmsim", "check", "--child", str(child), "--parent",
+            str(parent), *(a for i in include for a in ("-I", str(i))), "--format", "json",
+            *extra]
+    cold, code = _median_seconds(argv, repeat, env,
+                                 before=lambda: shutil.rmtree(cache, ignore_errors=True))
+    subprocess.run(argv, capture_output=True, env=env, timeout=900)
+    warm, _ = _median_seconds(argv, repeat, env)
+    shutil.rmtree(cache, ignore_errors=True)
+    return cold, warm, code
+
+
+def _debian(work: Path) -> tuple[Path, Path, Path] | str:
+    """(lxc-default-cgns, TEMPLATE.qemu, include root) unpacked from Debian's packages."""
+    debs = work / "debs"
+    debs.mkdir(parents=True, exist_ok=True)
+    got = subprocess.run(["apt-get", "download", "-q", "liblxc-common", "libvirt-daemon-system"],
+                         cwd=debs, capture_output=True, text=True)
+    if got.returncode != 0:
+        return f"apt-get download failed: {got.stderr.strip().splitlines()[-1:]}"
+    root = work / "root"
+    for deb in debs.glob("*.deb"):
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+    etc = root / "etc" / "apparmor.d"
+    # The system's own tunables and abstractions (package apparmor) complete the tree.
+    for name in ("tunables", "abstractions"):
+        if Path("/etc/apparmor.d", name).is_dir():
+            shutil.copytree(Path("/etc/apparmor.d", name), etc / name, dirs_exist_ok=True)
+    child, parent = etc / "lxc" / "lxc-default-cgns", etc / "libvirt" / "TEMPLATE.qemu"
+    if not child.exists() or not parent.exists():
+        return "the packages do not ship lxc-default-cgns or TEMPLATE.qemu"
+    wrapped = work / "lxc-default-cgns.aa"
+    wrapped.write_text(f"include <tunables/global>\n{child.read_text()}")
+    wrapped_parent = work / "TEMPLATE.qemu.aa"
+    wrapped_parent.write_text(f"include <tunables/global>\n{parent.read_text()}")
+    return wrapped, wrapped_parent, etc
+
+
+def table(repeat: int) -> None:
+    print(f"{'child within parent':52} {'verdict':10} {'cold':>7} {'warm':>7} {'compiler':>8} "
+          f"{'cold x':>7} {'warm x':>7}")
+    rows = [(MODELS / "containers" / f"{name}.aa", PARENT, [INCLUDE])
+            for name in ("vm-agent-within", "vm-agent-expands", "docker-default", "lxc-default")]
+    with tempfile.TemporaryDirectory() as tmp:
+        debian = _debian(Path(tmp))
+        if isinstance(debian, str):
+            print(f"(Debian's lxc-default-cgns within TEMPLATE.qemu skipped: {debian})")
+        else:
+            rows.append((debian[0], debian[1], [debian[2]]))
+        for child, parent, include in rows:
+            cold, warm, code = _lsmsim(child, parent, include, repeat)
+            compiler = _compiler([child, parent], include, repeat)
+            verdict = {0: "contained", 1: "expansions", 3: "undecided"}.get(code, f"exit {code}")
+            name = f"{child.name} / {parent.name}"
+            ratio = (f"{cold / compiler:7.1f} {warm / compiler:7.1f}" if compiler
+                     else f"{'-':>7} {'-':>7}")
+            print(f"{name:52} {verdict:10} {cold:7.2f} {warm:7.2f} "
+                  f"{compiler if compiler else float('nan'):8.2f} {ratio}")
+
+
+def _synthetic(rules: int, seed: int = 7) -> str:
+    """A parent of ``rules`` file rules over a spread of paths, globs among them."""
+    lines = []
+    for i in range(rules):
+        a, b = i % 97, (i * 31) % 89
+        kind = i % 5
+        if kind == 0:
+            lines.append(f"  /srv/d{a}/f{b}_{i} r,")
+        elif kind == 1:
+            lines.append(f"  /srv/d{a}/** rk,")
+        elif kind == 2:
+            lines.append(f"  /var/lib/app{b}/*.db{i % 7} rw,")
+        elif kind == 3:
+            lines.append(f"  owner /home/*/.cfg{a}/{{x,y}}{i} r,")
+        else:
+            lines.append(f"  /usr/lib/p{b}/lib{i}.so mr,")
+    return "profile parent {\n" + "\n".join(lines) + "\n}\n"
+
+
+CHILD_20 = "profile child {\n" + "\n".join(
+    [f"  /srv/d{i}/** r," for i in range(10)]
+    + [f"  /var/lib/app{i}/x.db{i % 7} rw," for i in range(5)]
+    + ["  /tmp/** rw,", "  owner /home/*/.cfg1/x1 r,", "  /usr/lib/p3/** m,",
+       "  /etc/hosts r,", "  /srv/** k,"]) + "\n}\n"
+
+
+def scaling(sizes: list[int], repeat: int) -> None:
+    print("\nscaling: a child of 20 rules within synthetic parents")
+    print(f"{'parent rules':>12} {'check s':>9} {'states':>9} {'compiler s':>10} {'verdict':>10}")
+    points = []
+    with tempfile.TemporaryDirectory() as tmp:
+        child_file = Path(tmp) / "child.aa"
+        child_file.write_text(CHILD_20)
+        child = lsmsim.load(child_file)
+        for size in sizes:
+            parent_file = Path(tmp) / f"parent{size}.aa"
+            parent_file.write_text(_synthetic(size))
+            parent = lsmsim.load(parent_file)
+            times = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                result = lsmsim.check(child, parent)
+                times.append(time.perf_counter() - start)
+            seconds = statistics.median(times)
+            compiler = _compiler([parent_file], [], 1)
+            points.append((size, seconds))
+            print(f"{size:12,} {seconds:9.3f} {result.product_states:9,} "
+                  f"{compiler if compiler else float('nan'):10.3f} {result.verdict.value:>10}")
+    big = [(math.log(n), math.log(s)) for n, s in points if n >= 100]
+    if len(big) >= 2:
+        mean_x = sum(x for x, _ in big) / len(big)
+        mean_y = sum(y for _, y in big) / len(big)
+        slope = sum((x - mean_x) * (y - mean_y) for x, y in big) / \
+            sum((x - mean_x) ** 2 for x, _ in big)
+        print(f"fitted exponent (100 rules and up): {slope:.2f}")
+
+
+def hard_cases() -> None:
+    print("\ncases that used to run out of time")
+    with tempfile.TemporaryDirectory() as tmp:
+        disks = Path(tmp) / "disks.aa"
+        disks.write_text("profile parent {\n" + "\n".join(
+            f'  "/var/lib/libvirt/images/guest{i:04d}-disk{j}.qcow2" rwk,'
+            for i in range(150) for j in range(4)) + "\n}\n")
+        child = Path(tmp) / "glob.aa"
+        child.write_text("profile child {\n  /var/lib/libvirt/images/guest*-disk[0-3].qcow2 rw,\n}\n")
+        start = time.perf_counter()
+        result = lsmsim.check(lsmsim.load(child), lsmsim.load(disks))
+        print(f"  600 literal disk paths, one child glob: {result.verdict.value}, "
+              f"{time.perf_counter() - start:.2f} s")
+        java = Path("/etc/apparmor.d/abstractions/ubuntu-browsers.d/java")
+        if not java.exists():
+            print("  ubuntu-browsers.d/java: skipped (package apparmor-profiles not installed)")
+            return
+        wrapped = Path(tmp) / "java.aa"
+        wrapped.write_text("include <tunables/global>\nprofile java-host {\n"
+                           "  include <abstractions/ubuntu-browsers.d/java>\n}\n")
+        permissive = Path(tmp) / "permissive.aa"
+        permissive.write_text("profile permissive {\n  file,\n  capability,\n  network,\n"
+                              "  signal,\n  ptrace,\n  dbus,\n  unix,\n  mount,\n}\n")
+        start = time.perf_counter()
+        policy = lsmsim.load(wrapped, include=["/etc/apparmor.d"])
+        result = lsmsim.check(policy, lsmsim.load(permissive))
+        print(f"  ubuntu-browsers.d/java within a permissive parent: {result.verdict.value}, "
+              f"{len(result.pairs)} profile pairs, {time.perf_counter() - start:.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sizes", default="10,100,1000,5000,10000")
+    parser.add_argument("--skip-table", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_table:
+        table(args.repeat)
+    scaling([int(n) for n in args.sizes.split(",")], args.repeat)
+    hard_cases()
+
+
+if __name__ == "__main__":
+    main()
