@@ -31,9 +31,27 @@ _STOP = b"\0"  # no signal has number 0: the byte that tells the watcher to end
 _REPEAT_SECONDS = 0.5
 
 
+def _loaded_z3():
+    """The z3 module if it has really been loaded (lsmsim imports it lazily: a
+    deferred module must not be loaded just to be configured)."""
+    return sys.modules.get("z3") if "z3.z3" in sys.modules else None
+
+
+# Whether Z3 should handle SIGINT itself, decided while Z3 was not loaded yet; applied
+# by apply_solver_settings() when a solver is first used.
+_deferred_ctrl_c: list[bool] = []
+
+
+def apply_solver_settings() -> None:
+    """Apply a Ctrl-C setting that was decided before Z3 was loaded."""
+    z3 = _loaded_z3()
+    if _deferred_ctrl_c and z3 is not None:
+        z3.set_param("ctrl_c", _deferred_ctrl_c.pop())
+
+
 def interrupt_solvers() -> None:
     """Interrupt the Z3 call running now, if Z3 is in use at all (thread-safe)."""
-    z3 = sys.modules.get("z3")
+    z3 = _loaded_z3()
     if z3 is not None:
         z3.main_ctx().interrupt()
 
@@ -99,16 +117,22 @@ def _clear_solver_interrupt() -> None:
     """Z3 keeps an interrupt that found no call running and fails the next push of
     any solver with it ("push canceled"); a check clears it. For callers that go on
     using Z3 in this process after an interrupted command."""
-    z3 = sys.modules.get("z3")
+    z3 = _loaded_z3()
     if z3 is not None:
         z3.Solver().check()
 
 
 def _solver_ctrl_c(enabled: bool | None) -> bool | None:
-    """Set whether Z3 handles SIGINT itself (if Z3 is loaded); the previous value."""
-    z3 = sys.modules.get("z3")
-    if z3 is None or enabled is None:
+    """Set whether Z3 handles SIGINT itself; the previous value. Where Z3 is not
+    loaded yet, the setting waits for its first use (:func:`apply_solver_settings`)."""
+    z3 = _loaded_z3()
+    _deferred_ctrl_c.clear()
+    if enabled is None:
         return None
+    if z3 is None:
+        _deferred_ctrl_c.append(enabled)
+        return True  # Z3's own default
+    previous = z3.get_param("ctrl_c") != "false"
     previous = z3.get_param("ctrl_c") != "false"
     z3.set_param("ctrl_c", enabled)
     return previous

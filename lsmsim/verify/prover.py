@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from ..interrupt import apply_solver_settings
 from ..lazy import z3
 
 DEFAULT_RLIMIT = 20_000_000
@@ -52,6 +53,7 @@ class Prover:
         return Session(self, base)
 
     def _check(self, solver: z3.Solver) -> Outcome:
+        apply_solver_settings()  # a Ctrl-C setting made before Z3 was loaded
         start = time.perf_counter()
         answer = solver.check()
         self.seconds += time.perf_counter() - start
