@@ -8,9 +8,7 @@ from typing import TYPE_CHECKING
 
 from .errors import PolicyError, Position, UsageError
 from .frontends.apparmor import load_apparmor
-from .frontends.selinux import load_cil, load_selinux
 from .model.policy import Policy, Profile
-from .model.selinux import SELinuxPolicy
 from .model.requests import Request
 from .simulate.decide import Decision, decide
 from .verify.check import (DEFAULT_ENGINE, ENGINES, ContainmentCheck, check_within,
@@ -18,10 +16,10 @@ from .verify.check import (DEFAULT_ENGINE, ENGINES, ContainmentCheck, check_with
 from .verify.context import DEFAULT_BUDGET
 from .verify.prover import DEFAULT_RLIMIT
 from .verify.result import CheckResult
-from .verify.selinux_check import check_selinux
 
 if TYPE_CHECKING:
     from .cache import PolicyCache
+    from .model.selinux import SELinuxPolicy
 
 # Statements only the SELinux policy language has ("allow" is AppArmor's too).
 _SELINUX_WORDS = ("type ", "class ", "sid ", "attribute ", "typeattribute ", "common ",
@@ -49,7 +47,7 @@ def detect_lsm(path: str | Path) -> str:
 
 
 def load(path: str | Path, include: list[str | Path] | tuple = (),
-         lsm: str | None = None, cache: "PolicyCache | None" = None) -> Policy | SELinuxPolicy:
+         lsm: str | None = None, cache: "PolicyCache | None" = None) -> "Policy | SELinuxPolicy":
     """Read a policy file into the model (``include`` = AppArmor include roots).
     With a :class:`lsmsim.cache.PolicyCache`, an AppArmor policy whose files are
     unchanged is taken from it, compiled automata included."""
@@ -58,15 +56,18 @@ def load(path: str | Path, include: list[str | Path] | tuple = (),
         if cache is not None:
             return cache.load(path, include, lambda: load_apparmor(path, include))
         return load_apparmor(path, include)
+    # The SELinux front end is imported only for SELinux policies: a start costs less.
     if lsm == "selinux":
+        from .frontends.selinux import load_selinux
         return load_selinux(path)
     if lsm == "cil":
+        from .frontends.selinux import load_cil
         return load_cil(path)
     raise PolicyError(f"{lsm} policies are not supported by this version of lsmsim",
                       Position(str(path), 1, 1))
 
 
-def check(child: Policy | SELinuxPolicy, within: Policy | SELinuxPolicy,
+def check(child: "Policy | SELinuxPolicy", within: "Policy | SELinuxPolicy",
           child_profile: str | None = None, parent_profile: str | None = None,
           rlimit: int = DEFAULT_RLIMIT, booleans: dict[str, bool] | None = None,
           engine: str = DEFAULT_ENGINE, budget: int = DEFAULT_BUDGET,
@@ -77,8 +78,9 @@ def check(child: Policy | SELinuxPolicy, within: Policy | SELinuxPolicy,
     the work of the whole check (:class:`lsmsim.verify.context.Budget`); with the
     ``cache`` the policies were loaded from, the automata compiled for them are kept
     there for the next check."""
-    kinds = {isinstance(child, SELinuxPolicy), isinstance(within, SELinuxPolicy)}
+    kinds = {not isinstance(child, Policy), not isinstance(within, Policy)}
     if kinds == {True}:
+        from .verify.selinux_check import check_selinux
         if engine not in ENGINES:
             raise UsageError(f"unknown engine {engine!r}")
         return check_selinux(child, within, rlimit, booleans)
@@ -103,5 +105,5 @@ def decide_request(policy: Policy, request: Request, profile: str | None = None)
     return decide(select_profile(policy, profile), request)
 
 
-__all__ = ["Policy", "Profile", "CheckResult", "Decision", "SELinuxPolicy", "UsageError", "check",
+__all__ = ["Policy", "Profile", "CheckResult", "Decision", "UsageError", "check",
            "decide_request", "detect_lsm", "load"]

@@ -13,16 +13,9 @@ from pathlib import Path
 
 from . import __version__, api
 from .errors import LsmsimError, PolicyWarning, UsageError
-from .model.selinux import SELinuxPolicy
 from .interrupt import solver_interrupts
-from .graph import graph_to_dot, graph_to_json, stack_graph, transitions
 from .batch import Run, check_children, emit, many_children
-from .fleet import default_results, run_fleet
 from .report import FORMATS
-from .report.stack_report import STACK_FORMATS, simulation_to_text, simulations_to_json
-from .report.model_json import policy_to_json, policy_to_text
-from .report.selinux_model import selinux_to_json, selinux_to_text
-from .stack import check_stack, load_stack, parse_request, read_requests, simulate
 
 EXIT_USAGE = 2
 EXIT_UNDECIDED = 3
@@ -164,6 +157,7 @@ def _check(args) -> int:
     if args.stack:
         if args.child or args.parent:
             raise LsmsimError("give either a stack manifest or --child/--parent, not both")
+        from .stack import check_stack, load_stack
         stack = load_stack(args.stack)
         result = check_stack(stack, **_bounds(args))
         return _emit(Run.of_stack(result, stack), args)
@@ -194,6 +188,10 @@ def _emit(run: Run, args) -> int:
 
 
 def _simulate(args) -> int:
+    # Each command imports what it needs: a start that loads everything costs more
+    # than a small check.
+    from .report.stack_report import simulation_to_text, simulations_to_json
+    from .stack import load_stack, parse_request, read_requests, simulate
     stack = load_stack(args.stack)
     requests = [parse_request(text) for text in args.request]
     if args.requests:
@@ -209,6 +207,8 @@ def _simulate(args) -> int:
 
 
 def _graph(args) -> int:
+    from .graph import graph_to_dot, graph_to_json, stack_graph, transitions
+    from .stack import load_stack
     if _is_stack(args.file):
         stack = load_stack(args.file)
         graph, name = stack_graph(stack), stack.name
@@ -232,6 +232,9 @@ def _booleans(items: list[str]) -> dict[str, bool]:
 
 
 def _parse(args) -> int:
+    from .model.selinux import SELinuxPolicy
+    from .report.model_json import policy_to_json, policy_to_text
+    from .report.selinux_model import selinux_to_json, selinux_to_text
     policy = api.load(args.file, args.include, args.lsm)
     if isinstance(policy, SELinuxPolicy):
         sys.stdout.write(selinux_to_json(policy) if args.format == "json"
@@ -242,6 +245,7 @@ def _parse(args) -> int:
 
 
 def _fleet(args) -> int:
+    from .fleet import default_results, run_fleet
     summary = run_fleet(args.pairs, args.results, args.executor, args.workers, args.scheduler,
                         {"rlimit": args.rlimit} if args.rlimit else {}, args.timeout)
     sys.stdout.write(summary.to_text(str(args.results or default_results(args.pairs))))
