@@ -132,6 +132,9 @@ def test_sarif_of_a_folder_validates(folder, tmp_path):
     code, text = _check(folder, tmp_path, "sarif", "-j", "2")
     results = assert_valid_sarif(text)["runs"][0]["results"]
     assert code == 2 and len(results) == 9
+    (write,) = [r for r in results if "/var/lib/libvirt/images/base.img wa" in
+                r["message"]["text"]]
+    assert write["relatedLocations"]
 
 
 def test_text_report_lists_every_pair(folder, tmp_path):

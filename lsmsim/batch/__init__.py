@@ -9,7 +9,7 @@ from .output import Run, emit
 from .pairs import PairReport, worst_exit_code
 from .runner import default_workers, run_jobs
 from .targets import child_files, is_leftover
-from .worker import CheckJob, run_job
+from .worker import CheckJob, load_parent, run_job
 
 
 def many_children(children: list[str]) -> bool:
@@ -28,7 +28,8 @@ def check_children(children: list[str], parent: str, include=(), lsm: str | None
             for child in child_files(children)]
     start = time.perf_counter()
     pairs = run_jobs(jobs, workers)
-    return Run.of_pairs(pairs, time.perf_counter() - start)
+    return Run.of_pairs(pairs, time.perf_counter() - start,
+                        lambda file: load_parent(file, tuple(include), lsm))
 
 
 __all__ = ["CheckJob", "PairReport", "Run", "check_children", "child_files", "default_workers",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 
 from ..report import FORMATS
 from ..report.baseline import Comparison, compare, findings_of_pairs, read_baseline
 from ..report.json_report import result_to_dict
 from ..report.junit import pairs_to_junit
+from ..report.related import related_for
 from ..report.sarif import pairs_to_sarif
 from ..report.stack_report import STACK_FORMATS, stack_to_dict
 from ..report.text import result_to_text
@@ -95,29 +97,36 @@ class Run:
     and ``document`` make the text report and the JSON document of the run (a single
     check and a stack keep the shapes of DESIGN §3 and of the stack report)."""
 
-    def __init__(self, pairs, text, document):
+    def __init__(self, pairs, text, document, with_related=None):
         self.pairs = tuple(pairs)
         self._text = text
         self._document = document
+        # The pairs with the parents' closest rules: only SARIF shows them, and finding
+        # them costs a simulation per denial.
+        self._with_related = with_related or (lambda: self.pairs)
 
     @classmethod
     def of_check(cls, result, parent=None) -> "Run":
-        return cls(pairs_of_check(result, parent), lambda: FORMATS["text"](result),
-                   lambda: result_to_dict(result))
+        return cls(pairs_of_check(result), lambda: FORMATS["text"](result),
+                   lambda: result_to_dict(result), lambda: pairs_of_check(result, parent))
 
     @classmethod
     def of_stack(cls, result, stack=None) -> "Run":
-        return cls(pairs_of_stack(result, stack), lambda: STACK_FORMATS["text"](result),
-                   lambda: stack_to_dict(result))
+        return cls(pairs_of_stack(result), lambda: STACK_FORMATS["text"](result),
+                   lambda: stack_to_dict(result), lambda: pairs_of_stack(result, stack))
 
     @classmethod
-    def of_pairs(cls, pairs, seconds: float | None = None) -> "Run":
+    def of_pairs(cls, pairs, seconds: float | None = None, load_parent=None) -> "Run":
+        """``load_parent(file)`` gives the parent policy of a pair, for SARIF."""
+        def with_related():
+            return [replace(p, related=related_for(p.result, load_parent(p.parent_file)))
+                    if p.result is not None and load_parent else p for p in pairs]
         return cls(pairs, lambda: pairs_to_text(pairs, seconds),
-                   lambda: pairs_to_dict(pairs, seconds))
+                   lambda: pairs_to_dict(pairs, seconds), with_related)
 
     def render(self, fmt: str, comparison: Comparison | None = None) -> str:
         if fmt == "sarif":
-            return pairs_to_sarif(self.pairs, comparison)
+            return pairs_to_sarif(self._with_related(), comparison)
         if fmt == "junit":
             return pairs_to_junit(self.pairs)
         if fmt == "json":

@@ -9,7 +9,6 @@ from functools import lru_cache
 from .. import api
 from ..errors import LsmsimError
 from ..model.policy import Policy
-from ..report.related import related_for
 from .pairs import EXIT_INTERNAL, EXIT_USAGE, PairReport
 
 
@@ -29,8 +28,9 @@ class CheckJob:
 
 
 @lru_cache(maxsize=8)
-def _load(path: str, include: tuple[str, ...], lsm: str | None):
-    # A worker checks many children within one parent: load it once per process.
+def load_parent(path: str, include: tuple[str, ...], lsm: str | None):
+    """A parent policy, loaded once per process (a worker checks many children within
+    one parent)."""
     return api.load(path, list(include), lsm)
 
 
@@ -44,13 +44,12 @@ def run_job(job: CheckJob) -> tuple[PairReport, ...]:
     """Every pair of ``job``, each with its result or its one-line error."""
     failed = PairReport(job.child, job.parent, None)
     try:
-        parent = _load(job.parent, tuple(job.include), job.lsm)
+        parent = load_parent(job.parent, tuple(job.include), job.lsm)
         child = api.load(job.child, list(job.include), job.lsm)
         reports = []
         for profile in _profiles(child, job):
             result = api.check(child, parent, profile, job.parent_profile, **dict(job.options))
-            reports.append(PairReport(job.child, job.parent, result,
-                                      related=related_for(result, parent)))
+            reports.append(PairReport(job.child, job.parent, result))
         return tuple(reports)
     except LsmsimError as error:
         message = str(error) if getattr(error, "position", None) else f"{job.child}: {error}"
