@@ -16,11 +16,10 @@ _EXPORTS = {
     "CapabilityRequest": "model.requests", "ExecRequest": "model.requests",
     "FileRequest": "model.requests", "NetworkRequest": "model.requests",
     "Stack": "stack", "StackResult": "stack", "check_stack": "stack", "load_stack": "stack",
-    "simulate": "stack",
     "CheckResult": "verify.result", "Denial": "verify.result", "Verdict": "verify.result",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted([*_EXPORTS, "simulate"])
 
 
 def __getattr__(name: str):
@@ -33,6 +32,19 @@ def __getattr__(name: str):
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
+
+
+# ``lsmsim.simulate`` is the stack simulator (a function), and also the name of the
+# subpackage with the per-profile decision: importing a submodule binds its name on
+# the package, so the subpackage is imported here first and the function bound over it.
+importlib.import_module(".simulate", __name__)
+
+
+def simulate(stack, request, layer=None, after_exec=()):
+    """Decide ``request`` for a task of ``layer`` (default: the deepest) at every layer
+    of ``stack`` (:func:`lsmsim.stack.simulate`)."""
+    from .stack import simulate as run
+    return run(stack, request, layer, after_exec)
 
 
 def __dir__() -> list[str]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -93,14 +94,21 @@ def _debian(work: Path) -> tuple[Path, Path, Path] | str:
     for name in ("tunables", "abstractions"):
         if Path("/etc/apparmor.d", name).is_dir():
             shutil.copytree(Path("/etc/apparmor.d", name), etc / name, dirs_exist_ok=True)
+    # The postinsts create the site-local files the profiles include.
+    for file in etc.rglob("*"):
+        if file.is_file():
+            for local in re.findall(r"include\s+(?:if\s+exists\s+)?<(local/[^>]+)>",
+                                    file.read_text(errors="replace")):
+                (etc / local).parent.mkdir(parents=True, exist_ok=True)
+                (etc / local).touch()
     child, parent = etc / "lxc" / "lxc-default-cgns", etc / "libvirt" / "TEMPLATE.qemu"
     if not child.exists() or not parent.exists():
         return "the packages do not ship lxc-default-cgns or TEMPLATE.qemu"
+    # lxc-default-cgns is sourced by lxc-containers after tunables/global; the
+    # template includes the tunables itself.
     wrapped = work / "lxc-default-cgns.aa"
     wrapped.write_text(f"include <tunables/global>\n{child.read_text()}")
-    wrapped_parent = work / "TEMPLATE.qemu.aa"
-    wrapped_parent.write_text(f"include <tunables/global>\n{parent.read_text()}")
-    return wrapped, wrapped_parent, etc
+    return wrapped, parent, etc
 
 
 def table(repeat: int) -> None:
