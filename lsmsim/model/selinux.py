@@ -364,7 +364,16 @@ class SELinuxPolicy:
         return [found[i] for i in sorted(found)]
 
     def constraints_for(self, tclass: str) -> tuple[Constraint, ...]:
-        return tuple(c for c in self.constraints if c.perms_for(tclass))
+        return self._constraints_by_class.get(tclass, ())
+
+    @cached_property
+    def _constraints_by_class(self) -> dict[str, tuple[Constraint, ...]]:
+        out: dict[str, list[Constraint]] = {}
+        for constraint in self.constraints:
+            for tclass, perms in constraint.perms:
+                if perms:
+                    out.setdefault(tclass, []).append(constraint)
+        return {tclass: tuple(dict.fromkeys(found)) for tclass, found in out.items()}
 
     @property
     def sensitivity_order(self) -> dict[str, int]:
@@ -395,7 +404,7 @@ class TypeBits:
         self.ids = ids if ids is not None else {n: [i] for i, n in enumerate(policy.types)}
         self.names = {i: n for n, found in self.ids.items() for i in found}
         self._names: dict[str, int] = {}
-        self._sets: dict[TypeSet, int] = {}
+        self._sets: dict[int, tuple[TypeSet, int]] = {}
 
     def name(self, name: str) -> int:
         """The bits of a type (or an alias of one) or of an attribute's members."""
@@ -413,15 +422,17 @@ class TypeBits:
 
     def of(self, types: TypeSet) -> int:
         """The types a set names (``self`` is left to the caller)."""
-        found = self._sets.get(types)
+        # Keyed by identity (rules share their sets; hashing a set's names on every
+        # lookup costs more than expanding it): the set is kept so its id stays its own.
+        found = self._sets.get(id(types))
         if found is None:
-            found = 0
+            bits = 0
             for n in types.names:
-                found |= self.name(n)
+                bits |= self.name(n)
             for n in types.excluded:
-                found &= ~self.name(n)
-            self._sets[types] = found
-        return found
+                bits &= ~self.name(n)
+            found = self._sets[id(types)] = (types, bits)
+        return found[1]
 
     def first(self, bits: int) -> str:
         """The name of the lowest type in ``bits`` (which is not empty)."""

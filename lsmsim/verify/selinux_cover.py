@@ -35,16 +35,24 @@ class CoverIndex:
             else TypeBits(parent, parent_ids)
         self.same_layer = same_layer
         self.fixed = dict(fixed)
-        self.rules: dict[tuple, list[AVRule]] = {}
+        # Per (class, sources, targets, self): what unconditional rules grant, and the
+        # conditional rules (which cover only where their condition holds with the child's).
+        self.always: dict[tuple, set[str]] = {}
+        self.conditional: dict[tuple, list[AVRule]] = {}
         for rule in parent.allow_rules():
-            for tclass, _perms in rule.perms:
-                self.rules.setdefault(self._key(self.parent_bits, rule, tclass), []).append(rule)
+            for tclass, perms in rule.perms:
+                key = self._key(self.parent_bits, rule, tclass)
+                if rule.condition is None:
+                    self.always.setdefault(key, set()).update(perms)
+                else:
+                    self.conditional.setdefault(key, []).append(rule)
         bounded = 0
         for name in parent.typebounds:
             bounded |= self.parent_bits.name(name)
         self.bounded = bounded
         self.roles_kept = child.role_allows <= parent.role_allows
         self._sound: dict[tuple[str, str], bool] = {}
+        self._alike: dict[tuple[int, str], tuple[AVRule, frozenset[str]]] = {}
 
     @staticmethod
     def _key(bits: TypeBits, rule: AVRule, tclass: str) -> tuple:
@@ -52,19 +60,26 @@ class CoverIndex:
 
     def covered(self, rule: AVRule, tclass: str, perm: str) -> bool:
         """The parent grants ``tclass perm`` wherever ``rule`` makes the child grant it."""
-        if not self._decision_kept(tclass, perm):
-            return False
-        if self.bounded & self.child_bits.of(rule.sources):
-            return False
-        for candidate in self.rules.get(self._key(self.child_bits, rule, tclass), ()):
-            if perm in candidate.perms_for(tclass) and self._fires_with(candidate, rule):
-                return True
-        return False
+        return perm in self._granted_alike(rule, tclass) and self._decision_kept(tclass, perm)
+
+    def _granted_alike(self, rule: AVRule, tclass: str) -> frozenset[str]:
+        """The permissions of ``tclass`` parent rules over the same types grant
+        wherever ``rule`` fires (computed once per rule and class)."""
+        key = (id(rule), tclass)
+        found = self._alike.get(key)
+        if found is None:
+            perms: set[str] = set()
+            if not self.bounded & self.child_bits.of(rule.sources):
+                block = self._key(self.child_bits, rule, tclass)
+                perms.update(self.always.get(block, ()))
+                for candidate in self.conditional.get(block, ()):
+                    if self._fires_with(candidate, rule):
+                        perms |= candidate.perms_for(tclass)
+            found = self._alike[key] = (rule, frozenset(perms))
+        return found[1]
 
     def _fires_with(self, parent_rule: AVRule, child_rule: AVRule) -> bool:
         condition = parent_rule.condition
-        if condition is None:
-            return True
         if self.same_layer and condition == child_rule.condition:
             return True
         names = condition.expr.names()
