@@ -135,18 +135,20 @@ def _flags(pattern: FlagPattern) -> Regex:
     return Seq(tuple(items))
 
 
-def _mount_entry(entry: MountEntry) -> Regex:
+def _mount_entry(entry: MountEntry) -> tuple[Regex, Regex]:
+    """The entry's strings: the operation with the mount point, source and filesystem
+    type; and the flag bytes."""
     op = Lit(_OPERATION[entry.operation])
     if entry.operation == UMOUNT:
-        return _fields(op, _glob(entry.mountpoint))
+        return _fields(op, _glob(entry.mountpoint)), EMPTY
     if entry.operation == PIVOT_ROOT:
-        return _fields(op, _glob(entry.mountpoint), _glob(entry.source))
+        return _fields(op, _glob(entry.mountpoint), _glob(entry.source)), EMPTY
     fstype = ANY if entry.fstypes is None else Alt(tuple(g.regex for g in entry.fstypes))
-    return _fields(op, _glob(entry.mountpoint), _glob(entry.source), fstype,
-                   _flags(entry.flags))
+    return (_fields(op, _glob(entry.mountpoint), _glob(entry.source), fstype),
+            _flags(entry.flags))
 
 
-def _mount_domain() -> tuple[Regex, ...]:
+def _mount_domain() -> tuple[tuple[Regex, Regex], ...]:
     path = canonical_path()
     m = Lit("m")
 
@@ -157,27 +159,44 @@ def _mount_domain() -> tuple[Regex, ...]:
         flags({p}, CHANGE_TYPE_REQUEST_FLAGS - {q for q in PROPAGATION if q <= p})
         for p in sorted(PROPAGATION)))
     return (
-        _fields(m, path, EMPTY, EMPTY, flags({REMOUNT}, REQUEST_FLAGS)),
-        _fields(m, path, path, EMPTY, flags({BIND}, BIND_REQUEST_FLAGS)),
-        _fields(m, path, EMPTY, EMPTY, change_type),
-        _fields(m, path, path, EMPTY, flags({MOVE})),
-        _fields(m, path, ANY, ANY, flags((), REQUEST_FLAGS - NEW_MOUNT_EXCLUDED)),
-        _fields(Lit("u"), path),
-        _fields(Lit("p"), path, path),
+        (_fields(m, path, EMPTY, EMPTY), flags({REMOUNT}, REQUEST_FLAGS)),
+        (_fields(m, path, path, EMPTY), flags({BIND}, BIND_REQUEST_FLAGS)),
+        (_fields(m, path, EMPTY, EMPTY), change_type),
+        (_fields(m, path, path, EMPTY), flags({MOVE})),
+        (_fields(m, path, ANY, ANY), flags((), REQUEST_FLAGS - NEW_MOUNT_EXCLUDED)),
+        (_fields(Lit("u"), path), EMPTY),
+        (_fields(Lit("p"), path, path), EMPTY),
     )
 
 
-def _mount_decode(text: str) -> MountRequest:
+def _mount_decode(text: str, flags: str) -> MountRequest:
     op, *fields = text.split("\0")
     operation = _OPERATION_OF[op]
     if operation == UMOUNT:
         return MountRequest(UMOUNT, fields[0])
     if operation == PIVOT_ROOT:
         return MountRequest(PIVOT_ROOT, fields[0], fields[1])
-    point, source, fstype, flags = fields
+    point, source, fstype = fields
     return MountRequest(MOUNT, point, source, fstype, frozenset(ord(c) - 1 for c in flags))
 
 
-MOUNT_CLASS = StringClass("mount", MountRule, lambda rule: [_mount_entry(e) for e in rule.entries],
-                          _mount_domain(), _mount_decode,
-                          lambda rule, request: (request.operation, request.kind))
+@dataclass(frozen=True)
+class SplitStringClass:
+    """A class whose requests are two independent strings (for mounts: the paths and
+    the flags), each rule alternative and each part of the domain a pair of
+    expressions. Matching both strings is matching the request, so the two are
+    explored apart and their signatures paired, which keeps either DFA from
+    multiplying the other's states."""
+
+    name: str
+    kind: type
+    expressions: Callable[[object], list[tuple[Regex, Regex]]]
+    domain: tuple[tuple[Regex, Regex], ...]
+    decode: Callable[[str, str], object]
+    group: Callable[[object, object], Hashable]
+
+
+MOUNT_CLASS = SplitStringClass("mount", MountRule,
+                               lambda rule: [_mount_entry(e) for e in rule.entries],
+                               _mount_domain(), _mount_decode,
+                               lambda rule, request: (request.operation, request.kind))

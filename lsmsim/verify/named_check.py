@@ -10,11 +10,11 @@ from ..lazy import z3
 from ..model.rules import (CapabilityRule, IpcRule, NetworkRule, OtherRule, PtraceRule,
                            SignalRule)
 from ..simulate.decide import decide
-from ..automata.encodings import PTRACE, SIGNAL, StringClass, ipc_class
+from ..automata.encodings import PTRACE, SIGNAL, SplitStringClass, StringClass, ipc_class
 from ..model.names import (CAPABILITIES, IPC_CLASSES, NETWORK_FAMILIES, PROTOCOLS, SIGNALS,
                            SOCKET_TYPES)
 from ..model.requests import CapabilityRequest, NetworkRequest
-from .string_check import MAX_WITNESSES_PER_RULE, check_strings
+from .string_check import MAX_WITNESSES_PER_RULE, check_split_strings, check_strings
 from .context import CheckContext
 from .encoders import CapabilitySpace, IpcSpace, NetworkSpace, PtraceSpace, SignalSpace
 from .result import Denial, Undecided
@@ -31,7 +31,8 @@ def _partly_modelled(ctx: CheckContext, kind_name: str) -> bool:
 
 
 def _check_named(ctx: CheckContext, kind: type, space, block, kind_name: str | None = None,
-                 select=lambda rule: True, strings: StringClass | None = None,
+                 select=lambda rule: True,
+                 strings: StringClass | SplitStringClass | None = None,
                  finite: Finite | None = None) -> Iterator[object]:
     """``child ⊆ parent`` for one class: by enumeration where the class is ``finite``,
     on automata where it matches ``strings`` (unless the Z3 engine is asked for),
@@ -50,6 +51,9 @@ def _check_named(ctx: CheckContext, kind: type, space, block, kind_name: str | N
         return  # the child grants nothing of this class
     if ctx.engine == "automata" and finite is not None:
         yield from _check_enumerated(ctx, child_rules, finite)
+        return
+    if ctx.engine == "automata" and isinstance(strings, SplitStringClass):
+        yield from check_split_strings(ctx, strings, child_rules, parent_rules)
         return
     if ctx.engine == "automata" and strings is not None:
         yield from check_strings(ctx, strings, child_rules, parent_rules)

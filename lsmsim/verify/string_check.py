@@ -9,7 +9,10 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..automata.encodings import StringClass
+from ..automata.dfa import LazyDFA
+from ..automata.nfa import TaggedNFA
 from ..automata.product import BudgetExhausted, Component, ProductSearch
+from ..automata.profile import TaggedAutomaton, string_automaton
 from ..model.decision import allowed
 from ..simulate.decide import decide
 from .context import CheckContext
@@ -72,3 +75,82 @@ def check_strings(ctx: CheckContext, klass: StringClass, child_rules: list,
                 continue
             yield Denial(rule.source, request, pair.child.name, pair.parent.name,
                          "parent does not grant it", pair.via)
+
+
+def _explore(ctx: CheckContext, automata: list, prune: bool) -> dict[tuple, str]:
+    """Signatures (the tags of each automaton, the last one the domain's parts) with
+    their shortest strings; raises :class:`BudgetExhausted`."""
+    child, parent, domain = automata
+    components = [Component(child.dfa, prune, child.live), Component(parent.dfa),
+                  Component(domain.dfa, True)]
+    search = ProductSearch(components, max(0, ctx.budget.remaining))
+    found: dict[tuple, str] = {}
+    try:
+        for state in search.states():
+            parts = domain.dfa.tags(state[2])
+            if parts:
+                key = (child.dfa.tags(state[0]), parent.dfa.tags(state[1]), parts)
+                if key not in found:
+                    found[key] = state
+    finally:
+        ctx.budget.spend(search.explored)
+        ctx.stats.product_states += search.explored
+    return {key: search.witness(state) for key, state in found.items()}
+
+
+def check_split_strings(ctx: CheckContext, klass, child_rules: list,
+                        parent_rules: list) -> Iterator[object]:
+    """As :func:`check_strings`, for a class whose requests are two independent
+    strings: each explored on its own, every pair of their signatures decided."""
+    if not any(not r.deny for r in child_rules):
+        return
+    pair, cache = ctx.pair, ctx.automata
+    sides = []
+    for half in (0, 1):
+        def pick(rule, half=half):
+            return [alternative[half] for alternative in klass.expressions(rule)]
+        sides.append((
+            cache.keyed((f"{klass.name}:{half}", id(pair.child)), pair.child,
+                        lambda pick=pick: string_automaton(child_rules, pick)),
+            cache.keyed((f"{klass.name}:{half}", id(pair.parent)), pair.parent,
+                        lambda pick=pick: string_automaton(parent_rules, pick)),
+            cache.keyed((f"{klass.name}:{half}:domain", 0), klass, lambda half=half: TaggedAutomaton(
+                tuple(range(len(klass.domain))),
+                LazyDFA(TaggedNFA.of([part[half] for part in klass.domain])), None))))
+    try:
+        # The first string (the paths) decides which rules can match at all: prune there.
+        first = _explore(ctx, list(sides[0]), True)
+        second = _explore(ctx, list(sides[1]), False)
+    except BudgetExhausted as exhausted:
+        yield Undecided(pair.child.source, f"{klass.name} rules of {pair.child.name} were not "
+                                           f"fully explored: {exhausted} (raise --budget)")
+        return
+    child, parent = sides[0][0], sides[0][1]
+    found: dict[int, set] = {}
+    seconds = sorted(second.items(), key=lambda item: len(item[1]))
+    for (c1, p1, d1), text1 in sorted(first.items(), key=lambda item: len(item[1])):
+        if not c1:
+            continue
+        for (c2, p2, d2), text2 in seconds:
+            if not d1 & d2:
+                continue  # no kind of request has both strings
+            # Tags index alternatives, the same in both strings' automata.
+            mine = {id(child.items[t]): child.items[t] for t in sorted(c1 & c2)}
+            theirs = [parent.items[t] for t in sorted(p1 & p2)]
+            if not mine or not allowed(mine.values(), _always) or allowed(theirs, _always):
+                continue
+            request = klass.decode(text1, text2)
+            for rule in mine.values():
+                if rule.deny:
+                    continue
+                groups = found.setdefault(id(rule), set())
+                group = klass.group(rule, request)
+                if group in groups or len(groups) >= MAX_WITNESSES_PER_RULE:
+                    continue
+                groups.add(group)
+                if not decide(pair.child, request).allowed or decide(pair.parent, request).allowed:
+                    yield Undecided(rule.source, f"witness {request} was not confirmed by the "
+                                                 "simulator")
+                    continue
+                yield Denial(rule.source, request, pair.child.name, pair.parent.name,
+                             "parent does not grant it", pair.via)
