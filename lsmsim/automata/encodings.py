@@ -60,15 +60,14 @@ class StringClass:
     group: Callable[[object, object], Hashable]
 
 
-# -- signal and ptrace: permission, (signal,) peer label ----------------------------
+# -- signal and ptrace: the peer label, and the permission (and signal) -----------
 
-def _signal_expressions(rule: SignalRule) -> list[Regex]:
-    return [_fields(_words(rule.perms), _words(rule.signals),
-                    NONEMPTY if rule.peer is None else rule.peer.regex)]
+def _peer(rule) -> Regex:
+    return NONEMPTY if rule.peer is None else rule.peer.regex
 
 
-def _signal_decode(text: str) -> SignalRequest:
-    perm, signal, peer = text.split("\0")
+def _signal_decode(peer: str, text: str) -> SignalRequest:
+    perm, signal = text.split("\0")
     return SignalRequest(perm, signal, peer)
 
 
@@ -77,21 +76,8 @@ def _signal_group(rule: SignalRule, request: SignalRequest) -> Hashable:
     return request.perm if rule.signals == frozenset(SIGNALS) else (request.perm, request.signal)
 
 
-SIGNAL = StringClass("signal", SignalRule, _signal_expressions,
-                     tuple(_fields(Lit(p), Lit(s), NONEMPTY) for p in SIGNAL_PERMS for s in SIGNALS),
-                     _signal_decode, _signal_group)
-
-
-def _ptrace_decode(text: str) -> PtraceRequest:
-    perm, peer = text.split("\0")
+def _ptrace_decode(peer: str, perm: str) -> PtraceRequest:
     return PtraceRequest(perm, peer)
-
-
-PTRACE = StringClass(
-    "ptrace", PtraceRule,
-    lambda rule: [_fields(_words(rule.perms), NONEMPTY if rule.peer is None else rule.peer.regex)],
-    tuple(_fields(Lit(p), NONEMPTY) for p in PTRACE_PERMS), _ptrace_decode,
-    lambda rule, request: request.perm)
 
 
 # -- dbus and unix: permission and every condition field -----------------------------
@@ -195,6 +181,17 @@ class SplitStringClass:
     decode: Callable[[str, str], object]
     group: Callable[[object, object], Hashable]
 
+
+# Signals and ptrace: the peer label, then the permission (and signal), each on its own.
+SIGNAL = SplitStringClass(
+    "signal", SignalRule,
+    lambda rule: [(_peer(rule), _fields(_words(rule.perms), _words(rule.signals)))],
+    tuple((NONEMPTY, _fields(Lit(p), Lit(s))) for p in SIGNAL_PERMS for s in SIGNALS),
+    _signal_decode, _signal_group)
+PTRACE = SplitStringClass(
+    "ptrace", PtraceRule, lambda rule: [(_peer(rule), _words(rule.perms))],
+    tuple((NONEMPTY, Lit(p)) for p in PTRACE_PERMS), _ptrace_decode,
+    lambda rule, request: request.perm)
 
 MOUNT_CLASS = SplitStringClass("mount", MountRule,
                                lambda rule: [_mount_entry(e) for e in rule.entries],
