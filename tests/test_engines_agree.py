@@ -197,3 +197,23 @@ def link_lines(draw) -> str:
        st.lists(link_lines(), min_size=1, max_size=4))
 def test_link_rules(child_lines, parent_lines):
     _agree(_profile("c", child_lines), _profile("p", parent_lines))
+
+
+@st.composite
+def finite_lines(draw) -> str:
+    deny = draw(st.sampled_from(["", "", "deny "]))
+    if draw(st.booleans()):
+        caps = draw(st.sampled_from(["", " chown", " sys_admin", " chown dac_override",
+                                     " net_admin net_raw"]))
+        return f"{deny}capability{caps},"
+    family = draw(st.sampled_from(["", " inet", " inet6", " unix", " netlink"]))
+    kind = draw(st.sampled_from(["", " stream", " dgram", " raw", " tcp", " udp"]))
+    return f"{deny}network{family}{kind if family or draw(st.booleans()) else ''},"
+
+
+@_settings(60)
+@given(st.lists(finite_lines(), min_size=1, max_size=3),
+       st.lists(finite_lines(), min_size=1, max_size=3))
+def test_capability_and_network_rules(child_lines, parent_lines):
+    """Decided by enumeration on the automaton engine, by the solver on the other."""
+    _agree(_profile("c", child_lines), _profile("p", parent_lines))
