@@ -124,6 +124,7 @@ def test_junit_counts_pairs(folder, tmp_path):
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("5", "2", "1")
     assert len(cases) == 5
     assert sum(case.find("failure") is not None for case in cases) == 2
+    assert all(float(case.get("time")) > 0 for case in cases if case.find("error") is None)
     (error,) = [case for case in cases if case.find("error") is not None]
     assert "broken.aa" in error.find("error").get("message")
 

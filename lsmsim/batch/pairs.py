@@ -36,6 +36,8 @@ class PairReport:
     error_code: int = EXIT_CONTAINED
     # Per denial of ``result``, the parent rules that come closest to granting it.
     related: tuple[tuple[Source, ...], ...] = ()
+    # Wall-clock seconds of loading and checking, where the run measured them.
+    seconds: float = 0.0
 
     @property
     def exit_code(self) -> int:

@@ -3,6 +3,7 @@ failure becomes part of the report: a bad file is an input error of that pair, a
 an internal error of that pair; neither stops the other pairs."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -43,13 +44,16 @@ def _profiles(child, job: CheckJob) -> list[str | None]:
 def run_job(job: CheckJob) -> tuple[PairReport, ...]:
     """Every pair of ``job``, each with its result or its one-line error."""
     failed = PairReport(job.child, job.parent, None)
+    start = time.perf_counter()
     try:
         parent = load_parent(job.parent, tuple(job.include), job.lsm)
         child = api.load(job.child, list(job.include), job.lsm)
         reports = []
         for profile in _profiles(child, job):
             result = api.check(child, parent, profile, job.parent_profile, **dict(job.options))
-            reports.append(PairReport(job.child, job.parent, result))
+            reports.append(PairReport(job.child, job.parent, result,
+                                      seconds=time.perf_counter() - start))
+            start = time.perf_counter()
         return tuple(reports)
     except LsmsimError as error:
         message = str(error) if getattr(error, "position", None) else f"{job.child}: {error}"
