@@ -6,7 +6,7 @@ strings (:class:`Quoted`) or nested lists. Meaning is given later, keyword by ke
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from sys import intern
 from functools import lru_cache
 
 from lark import Lark, Transformer
@@ -24,18 +24,36 @@ class Quoted(str):
     """A quoted string (a file name or path), kept apart from symbols."""
 
 
-@dataclass(slots=True, eq=False)
 class SList:
     """One list: its items and where it starts and ends in its file. Never changed
-    once built (not frozen only because a frozen init costs a third of parsing);
-    compared and hashed by identity, as nodes of a tree are."""
+    once built; compared and hashed by identity, as nodes of a tree are.
 
-    items: tuple
-    file: str
-    line: int
-    column: int
-    start: int
-    end: int
+    A policy holds millions of lists, so each is small: its offsets are kept as the
+    offset of the token it was read from (shared by every list of that token) plus
+    small offsets within it, which Python does not allocate anew."""
+
+    __slots__ = ("items", "file", "line", "column", "_base", "_offset", "_length")
+
+    def __init__(self, items: tuple, file: str, line: int, column: int, start: int, end: int):
+        self.items, self.file, self.line, self.column = items, file, line, column
+        self._base, self._offset, self._length = start, 0, end - start
+
+    @classmethod
+    def within(cls, items: tuple, file: str, line: int, column: int, base: int, offset: int,
+               length: int) -> "SList":
+        """A list found ``offset`` characters into a token that starts at ``base``."""
+        node = cls.__new__(cls)
+        node.items, node.file, node.line, node.column = items, file, line, column
+        node._base, node._offset, node._length = base, offset, length
+        return node
+
+    @property
+    def start(self) -> int:
+        return self._base + self._offset
+
+    @property
+    def end(self) -> int:
+        return self._base + self._offset + self._length
 
     @property
     def position(self) -> Position:
@@ -48,6 +66,9 @@ class SList:
 
     def __len__(self) -> int:
         return len(self.items)
+
+    def __repr__(self) -> str:
+        return f"SList({self.items!r}, {self.file!r}, {self.line}, {self.column})"
 
 
 class _ToLists(Transformer):
@@ -64,7 +85,7 @@ class _ToLists(Transformer):
     def _atom(self, token):
         kind = getattr(token, "type", None)
         if kind == "SYMBOL":
-            return token.value
+            return intern(token.value)
         if kind == "NESTED":
             return self._nested(token)
         if kind == "STRING":
@@ -74,7 +95,8 @@ class _ToLists(Transformer):
     def _nested(self, token) -> SList:
         """A ``NESTED`` token's lists (at most three deep, symbols only): the lexer
         has found where each list ends; this splits them at parentheses and blanks,
-        an innermost list in one step."""
+        an innermost list in one step. Words are interned: a policy writes the same
+        few thousand names millions of times."""
         text, base, file = token.value, token.start_pos, self.file
         if "\n" in text:
             where = _positions(token.line, token.column, text)
@@ -87,7 +109,7 @@ class _ToLists(Transformer):
         for match in _ITEM.finditer(text):
             kind = match.lastindex
             if kind == _WORD:
-                append(match.group(_WORD))
+                append(intern(match.group(_WORD)))
                 continue
             opened = match.start()
             if kind == _OPEN:
@@ -96,14 +118,14 @@ class _ToLists(Transformer):
                 append = items.append
                 continue
             if kind == _FLAT:
-                words, stop = tuple(match.group(_FLAT)[1:-1].split()), match.end()
+                words, stop = tuple(map(intern, match.group(_FLAT)[1:-1].split())), match.end()
             else:
                 words = tuple(items)
                 items, opened = stack.pop()
                 append = items.append
                 stop = match.end()
             at_line, at_column = where(opened) if where else (line, column + opened)
-            append(SList(words, file, at_line, at_column, base + opened, base + stop))
+            append(SList.within(words, file, at_line, at_column, base, opened, stop - opened))
         return items[0]
 
     def list(self, children):
