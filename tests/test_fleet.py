@@ -145,3 +145,28 @@ def test_command_line_prints_the_summary(local_run, capsys):
     assert main(["fleet", str(pairs)]) == 2
     out = capsys.readouterr().out
     assert "4 pair(s): 1 contained, 1 error, 2 expansions; 0 run now, 4 already done" in out
+
+
+def test_existing_dask_cluster_by_scheduler_address(local_run, tmp_path):
+    """--scheduler sends the pairs to a running cluster; the records are the same."""
+    distributed = pytest.importorskip("distributed",
+                                      reason="Dask is the optional extra lsmsim[fleet]")
+    folder, _, _ = local_run
+    lines = (folder / "pairs.jsonl").read_text().splitlines()
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("\n".join(lines[:3]) + "\n")  # the comment, within, expands
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        code = main(["fleet", str(pairs), "--executor", "dask", "--scheduler",
+                     cluster.scheduler_address, "--results", str(tmp_path / "r.jsonl")])
+    everything = _records(folder / "pairs.results.jsonl")
+    assert code == 1
+    assert _records(tmp_path / "r.jsonl") == {k: everything[k] for k in ("within", "expands")}
+
+
+@pytest.mark.parametrize("options", [["--scheduler", "tcp://127.0.0.1:1"],
+                                     ["--executor", "dask", "--timeout", "5"]])
+def test_options_of_the_other_executor_are_usage_errors(local_run, options, capsys):
+    _, pairs, _ = local_run
+    assert main(["fleet", str(pairs), *options]) == 2
+    assert capsys.readouterr().err.startswith("lsmsim: --")
