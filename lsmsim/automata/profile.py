@@ -114,6 +114,8 @@ class AutomatonCache:
             self.files[id(profile)] = (profile, automaton)
         elif kind == "strings":
             self.by_class[(id(profile), rest[0])] = (profile, automaton)
+        elif kind == "keyed":
+            self.by_class[(rest[0], id(profile))] = (profile, automaton)
 
     def export(self, names: dict[int, str]) -> dict[tuple, TaggedAutomaton]:
         """The automata of the profiles in ``names`` (profile identity → its path
@@ -125,6 +127,8 @@ class AutomatonCache:
         for key, (_, automaton) in self.by_class.items():
             if key[0] in names:
                 out[("strings", names[key[0]], key[1])] = automaton
+            elif isinstance(key[0], str) and key[1] in names:
+                out[("keyed", names[key[1]], key[0])] = automaton
         return out
 
     def keyed(self, key: tuple, profile, build) -> TaggedAutomaton:
