@@ -90,6 +90,9 @@ class Values:
                 if keyword == "all":
                     return set(self.category_order)
                 first, last = (self.category(a, scope, node) for a in args)
+                for name in (first, last):
+                    if name not in self.category_index:
+                        raise err(f"category {name} is not in categoryorder", node)
                 i, j = self.category_index[first], self.category_index[last]
                 if i > j:
                     raise err(f"category range {first} {last} is backwards", node)
