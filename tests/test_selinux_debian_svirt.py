@@ -6,7 +6,7 @@ container_t) at s0:c1,c2. Two forms, each with a contained and an expanding vari
   levels 1:1): the planted TE rule, dropped MCS constraint and boolean-gated rule are
   each found;
 - a namespace policy with types of its own, in a stack whose manifest maps them to
-  host labels (models/stacks/debian-svirt*.toml): the TE rule and the boolean-gated
+  host labels (models/stacks/debian/debian-svirt*.toml): the TE rule and the boolean-gated
   rule are found (with fixed host labels the host's own MCS constraints decide).
 
 Every witness is confirmed by libsepol: secilc's binary of the host denies it, and
@@ -100,7 +100,7 @@ def test_every_witness_is_confirmed_by_libsepol(host, host_binary, tmp_path):
 
 # --- the stack: a namespace policy with types of its own under the Debian host ---------
 
-STACKS = MODELS / "stacks"
+STACKS = MODELS / "stacks" / "debian"
 _AVC = re.compile(r"\{ (\S+) \} for .*scontext=(\S+) tcontext=(\S+) tclass=(\S+)")
 
 

@@ -28,7 +28,8 @@ class CilBuilder:
         leaves = Expander().leaves(list(self.parsed.values()))
         disabled: set[Optional] = set()
         while True:
-            active = [leaf for leaf in leaves if not _disabled(leaf, disabled)]
+            is_disabled = _disabled_test(disabled)
+            active = [leaf for leaf in leaves if not is_disabled(leaf)]
             active = self._decide_tunables(active, disabled)
             if active is None:
                 continue
@@ -54,10 +55,11 @@ class CilBuilder:
             if not failed:
                 break
             disabled |= failed
-            dropped = [leaf for leaf in active if _disabled(leaf, disabled)]
+            is_disabled = _disabled_test(disabled)
+            dropped = [leaf for leaf in active if is_disabled(leaf)]
             if any(leaf.node.head in DECLARATIONS for leaf in dropped):
                 continue  # names went away: declare and read again
-            facts = [(leaf, fact) for leaf, fact in facts if not _disabled(leaf, disabled)]
+            facts = [(leaf, found) for leaf, found in facts if not is_disabled(leaf)]
             break
         return assemble(name, tuple(self.parsed), decls,
                         [fact for _leaf, found in facts for fact in found],
@@ -102,7 +104,17 @@ class CilBuilder:
         disabled.add(leaf.optional)
 
 
-def _disabled(leaf: Leaf, disabled: set[Optional]) -> bool:
-    if not disabled or leaf.optional is None:
-        return False
-    return any(o in disabled for o in leaf.optional.chain())
+def _disabled_test(disabled: set[Optional]):
+    """Whether a leaf sits in a disabled optional (each optional decided once: a
+    policy has thousands of statements per optional)."""
+    decided: dict[Optional, bool] = {}
+
+    def is_disabled(leaf: Leaf) -> bool:
+        optional = leaf.optional
+        if not disabled or optional is None:
+            return False
+        found = decided.get(optional)
+        if found is None:
+            found = decided[optional] = any(o in disabled for o in optional.chain())
+        return found
+    return is_disabled
