@@ -169,3 +169,17 @@ def test_audit_lines_look_like_the_kernel():
     assert line == ('apparmor="DENIED" operation="open" profile="libvirt-x" name="/etc/shadow" '
                     'requested_mask="r" denied_mask="r" fsuid=1000 ouid=0')
     assert 'capname="sys_admin"' in audit_line(CapabilityRequest("sys_admin"), "p")
+
+
+def test_paths_outside_latin1_are_matched_as_their_bytes():
+    """Policy text is UTF-8 and the kernel matches bytes: a literal with characters past
+    one byte (or bytes that are not UTF-8) is compared byte for byte, and its witness
+    reads back as the same text."""
+    from .helpers import load_text
+    child = load_text("profile c {\n  /tmp/\u4e2d r,\n  /tmp/caf\u00e9/** rw,\n}\n")
+    assert lsmsim.check(child, load_text("profile p {\n  /tmp/** rw,\n}\n")).verdict \
+        is lsmsim.Verdict.CONTAINED
+    result = lsmsim.check(child, load_text("profile p {\n  /tmp/caf\u00e9/** r,\n}\n"))
+    found = {(d.access.path, tuple(sorted(d.access.perms))) for d in result.denials}
+    assert ("/tmp/\u4e2d", ("r",)) in found
+    assert any(path.startswith("/tmp/caf\u00e9/") and "w" in perms for path, perms in found)

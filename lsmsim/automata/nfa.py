@@ -33,6 +33,17 @@ def byte_classes(charsets: list[CharSet]) -> tuple[list[int], int]:
     return class_of, len(classes)
 
 
+def utf8(text: str) -> bytes:
+    """The bytes the kernel sees for ``text`` (policy text read as UTF-8; bytes that
+    are not UTF-8 come back as they were)."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+def from_utf8(data: bytes) -> str:
+    """A string of bytes as lsmsim's model writes it (the inverse of :func:`utf8`)."""
+    return data.decode("utf-8", "surrogateescape")
+
+
 def min_length(node: Regex) -> float:
     """The length of the shortest string ``node`` matches (infinite: none)."""
     match node:
@@ -72,10 +83,16 @@ class _Builder:
             case Lit(text):
                 if not text:
                     return set(), set(), True
-                positions = [self._position(CharSet(((ord(c), ord(c)),))) for c in text]
+                positions = [self._position(CharSet(((b, b),))) for b in utf8(text)]
                 for a, b in zip(positions, positions[1:]):
                     self.follow[a].add(b)
                 return {positions[0]}, {positions[-1]}, False
+            case CharSet(ranges) if ranges and ranges[-1][1] > MAX_CHAR:
+                # Characters past one byte are matched as their UTF-8 bytes.
+                low = CharSet(tuple((lo, min(hi, MAX_CHAR)) for lo, hi in ranges if lo <= MAX_CHAR))
+                high = [Lit(chr(c)) for lo, hi in ranges if hi > MAX_CHAR
+                        for c in range(max(lo, MAX_CHAR + 1), hi + 1)]
+                return self.build(Alt((low, *high) if low.ranges else tuple(high)))
             case CharSet():
                 position = {self._position(node)}
                 return position, set(position), False

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .dfa import START, LazyDFA
+from .nfa import from_utf8
 
 # Bytes in the order a witness should prefer them.
 _READABLE = [*range(ord("a"), ord("z") + 1), *range(ord("0"), ord("9") + 1), ord("-"),
@@ -99,10 +100,10 @@ class ProductSearch:
 
     def witness(self, state: tuple[int, ...]) -> str:
         """The (shortest) text that leads from the start to ``state``."""
-        chars = []
+        data = []
         step = self.previous[state]
         while step is not None:
             state, byte = step
-            chars.append(chr(byte))
+            data.append(byte)
             step = self.previous[state]
-        return "".join(reversed(chars))
+        return from_utf8(bytes(reversed(data)))
