@@ -133,7 +133,6 @@ def _solver_ctrl_c(enabled: bool | None) -> bool | None:
         _deferred_ctrl_c.append(enabled)
         return True  # Z3's own default
     previous = z3.get_param("ctrl_c") != "false"
-    previous = z3.get_param("ctrl_c") != "false"
     z3.set_param("ctrl_c", enabled)
     return previous
 
