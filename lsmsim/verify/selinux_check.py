@@ -188,11 +188,17 @@ class SELinuxContainmentCheck:
         yield self._confirmed(source, witness, reason)
 
     def _witness(self, model, tclass: str, perm: str) -> SELinuxRequest:
-        """The model's request, each layer's booleans limited to its own policy's."""
+        """The model's request, each layer's booleans limited to those that decide it
+        in its own policy (the others leave the decision as it is at any value)."""
         witness = self.request.concrete(model, tclass, perm)
-        child = tuple((n, v) for n, v in witness.booleans if n in self.child.booleans)
+        types = (witness.scontext.type, witness.tcontext.type)
+        child_names = _deciding_booleans(self.child_enc, tclass, perm, *types)
+        parent_names = _deciding_booleans(self.parent_enc, tclass, perm, *types)
+        if witness.parent_booleans is None:
+            child_names = child_names | parent_names
+        child = tuple((n, v) for n, v in witness.booleans if n in child_names)
         parent = None if witness.parent_booleans is None else tuple(
-            (n, v) for n, v in witness.parent_booleans if n in self.parent.booleans)
+            (n, v) for n, v in witness.parent_booleans if n in parent_names)
         return replace(witness, booleans=child, parent_booleans=parent)
 
     def _confirmed(self, source, witness: SELinuxRequest, reason: str):
@@ -229,6 +235,22 @@ class SELinuxContainmentCheck:
             denials=tuple(denials), undecided=tuple(undecided),
             queries=self.prover.queries, seconds=self.prover.seconds,
             pairs=((self.child.name, self.parent.name),))
+
+
+def _deciding_booleans(encoder: PolicyEncoder, tclass: str, perm: str, stype: str,
+                       ttype: str) -> frozenset[str]:
+    """The booleans of the encoder's policy that can change whether ``stype`` is
+    granted ``tclass perm`` on ``ttype``: the names in the conditions of the rules
+    granting it on those types (on any types when a ``typebounds`` bounds the source,
+    whose decision also reads its bound's rules)."""
+    policy = encoder.policy
+    stype, ttype = policy.canonical_type(stype), policy.canonical_type(ttype)
+    bounded = stype in policy.typebounds
+    names: set[str] = set()
+    for rule in encoder.granting.get((tclass, perm), ()):
+        if rule.condition is not None and (bounded or rule.matches_types(policy, stype, ttype)):
+            names |= rule.condition.expr.names()
+    return frozenset(names & set(policy.booleans))
 
 
 def same_layer(child: SELinuxPolicy, parent: SELinuxPolicy) -> bool:
