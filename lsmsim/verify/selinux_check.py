@@ -128,11 +128,15 @@ class SELinuxContainmentCheck:
         the others are asked class by class, each class on one solver."""
         base = self._base()
         cover = self.cover
+        # The rules left for the solver, per class permission, in policy order.
+        left: dict[tuple[str, str], list] = {}
+        for rule in self.child.allow_rules():
+            for tclass, perms in rule.perms:
+                for perm in cover.uncovered(rule, tclass, perms):
+                    left.setdefault((tclass, perm), []).append(rule)
         by_class: dict[str, list[tuple[str, tuple]]] = {}
-        for (tclass, perm), rules in sorted(self.child_enc.granting.items()):
-            left = tuple(r for r in rules if not cover.covered(r, tclass, perm))
-            if left:
-                by_class.setdefault(tclass, []).append((perm, left))
+        for (tclass, perm), rules in sorted(left.items()):
+            by_class.setdefault(tclass, []).append((perm, tuple(rules)))
         for tclass, work in by_class.items():
             session = self.prover.session(*base)
             for perm, rules in work:

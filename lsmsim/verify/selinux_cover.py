@@ -53,6 +53,7 @@ class CoverIndex:
         self.roles_kept = child.role_allows <= parent.role_allows
         self._sound: dict[tuple[str, str], bool] = {}
         self._alike: dict[tuple[int, str], tuple[AVRule, frozenset[str]]] = {}
+        self._kept: dict[str, frozenset[str]] = {}
 
     @staticmethod
     def _key(bits: TypeBits, rule: AVRule, tclass: str) -> tuple:
@@ -61,6 +62,20 @@ class CoverIndex:
     def covered(self, rule: AVRule, tclass: str, perm: str) -> bool:
         """The parent grants ``tclass perm`` wherever ``rule`` makes the child grant it."""
         return perm in self._granted_alike(rule, tclass) and self._decision_kept(tclass, perm)
+
+    def uncovered(self, rule: AVRule, tclass: str, perms: frozenset[str]) -> frozenset[str]:
+        """The permissions of ``perms`` (which ``rule`` grants on ``tclass``) that
+        :meth:`covered` does not prove."""
+        return perms - (self._granted_alike(rule, tclass) & self._kept_in_class(tclass))
+
+    def _kept_in_class(self, tclass: str) -> frozenset[str]:
+        found = self._kept.get(tclass)
+        if found is None:
+            perms = set(self.child.classes.get(tclass, ())) | set(
+                self.parent.classes.get(tclass, ()))
+            found = self._kept[tclass] = frozenset(
+                p for p in perms if self._decision_kept(tclass, p))
+        return found
 
     def _granted_alike(self, rule: AVRule, tclass: str) -> frozenset[str]:
         """The permissions of ``tclass`` parent rules over the same types grant
