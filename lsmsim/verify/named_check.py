@@ -14,7 +14,8 @@ from ..automata.encodings import PTRACE, SIGNAL, SplitStringClass, StringClass, 
 from ..model.names import (CAPABILITIES, IPC_CLASSES, NETWORK_FAMILIES, PROTOCOLS, SIGNALS,
                            SOCKET_TYPES)
 from ..model.requests import CapabilityRequest, NetworkRequest
-from .string_check import MAX_WITNESSES_PER_RULE, check_split_strings, check_strings
+from .string_check import (MAX_WITNESSES_PER_RULE, check_split_strings, check_strings,
+                           witnessed)
 from .context import CheckContext
 from .encoders import CapabilitySpace, IpcSpace, NetworkSpace, PtraceSpace, SignalSpace
 from .result import Denial, Undecided
@@ -95,21 +96,11 @@ class Finite:
 def _check_enumerated(ctx: CheckContext, child_rules: list, finite: Finite) -> Iterator[object]:
     pair = ctx.pair
     allows = [r for r in child_rules if not r.deny]
-    if not allows:
-        return
     found: dict[int, set] = {}
     for request in finite.requests():
-        if not decide(pair.child, request).allowed or decide(pair.parent, request).allowed:
-            continue
-        for rule in allows:
-            if not rule.matches(request):
-                continue
-            groups = found.setdefault(id(rule), set())
-            group = finite.group(rule, request)
-            if group not in groups and len(groups) < MAX_WITNESSES_PER_RULE:
-                groups.add(group)
-                yield Denial(rule.source, request, pair.child.name, pair.parent.name,
-                             "parent does not grant it", pair.via)
+        if decide(pair.child, request).allowed and not decide(pair.parent, request).allowed:
+            yield from witnessed(ctx, [r for r in allows if r.matches(request)], request,
+                                 finite.group, found)
 
 
 def _sockets() -> Iterator[NetworkRequest]:

@@ -25,6 +25,28 @@ def _always(rule) -> bool:
     return True
 
 
+def witnessed(ctx: CheckContext, rules, request, group, found: dict[int, set]
+              ) -> Iterator[object]:
+    """A denial for each allow rule of ``rules`` (those the child matches ``request``
+    with) whose ``group`` of the request has no witness yet, at most
+    :data:`MAX_WITNESSES_PER_RULE` per rule; each confirmed by the simulator first."""
+    pair = ctx.pair
+    for rule in rules:
+        if rule.deny:
+            continue
+        groups = found.setdefault(id(rule), set())
+        key = group(rule, request)
+        if key in groups or len(groups) >= MAX_WITNESSES_PER_RULE:
+            continue
+        groups.add(key)
+        if not decide(pair.child, request).allowed or decide(pair.parent, request).allowed:
+            yield Undecided(rule.source, f"witness {request} was not confirmed by the "
+                                         "simulator")
+            continue
+        yield Denial(rule.source, request, pair.child.name, pair.parent.name,
+                     "parent does not grant it", pair.via)
+
+
 def check_strings(ctx: CheckContext, klass: StringClass, child_rules: list,
                   parent_rules: list) -> Iterator[object]:
     """Every request a child allow rule of ``klass`` grants is granted by the parent;
@@ -61,20 +83,7 @@ def check_strings(ctx: CheckContext, klass: StringClass, child_rules: list,
         if not allowed(mine.values(), _always) or allowed(theirs, _always):
             continue
         request = klass.decode(search.witness(state))
-        for rule in mine.values():
-            if rule.deny:
-                continue
-            groups = found.setdefault(id(rule), set())
-            group = klass.group(rule, request)
-            if group in groups or len(groups) >= MAX_WITNESSES_PER_RULE:
-                continue
-            groups.add(group)
-            if not decide(pair.child, request).allowed or decide(pair.parent, request).allowed:
-                yield Undecided(rule.source, f"witness {request} was not confirmed by the "
-                                             "simulator")
-                continue
-            yield Denial(rule.source, request, pair.child.name, pair.parent.name,
-                         "parent does not grant it", pair.via)
+        yield from witnessed(ctx, mine.values(), request, klass.group, found)
 
 
 def _explore(ctx: CheckContext, automata: list, prune: bool) -> dict[tuple, str]:
@@ -140,17 +149,4 @@ def check_split_strings(ctx: CheckContext, klass, child_rules: list,
             if not mine or not allowed(mine.values(), _always) or allowed(theirs, _always):
                 continue
             request = klass.decode(text1, text2)
-            for rule in mine.values():
-                if rule.deny:
-                    continue
-                groups = found.setdefault(id(rule), set())
-                group = klass.group(rule, request)
-                if group in groups or len(groups) >= MAX_WITNESSES_PER_RULE:
-                    continue
-                groups.add(group)
-                if not decide(pair.child, request).allowed or decide(pair.parent, request).allowed:
-                    yield Undecided(rule.source, f"witness {request} was not confirmed by the "
-                                                 "simulator")
-                    continue
-                yield Denial(rule.source, request, pair.child.name, pair.parent.name,
-                             "parent does not grant it", pair.via)
+            yield from witnessed(ctx, mine.values(), request, klass.group, found)
