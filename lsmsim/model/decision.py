@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Protocol, Sequence, TypeVar
 
-from .rules import FileRule, Half
+from .rules import FILE_PERMS, FileRule, Half
 
 B = TypeVar("B")
 Match = Callable[[Any], Any]
@@ -47,6 +47,12 @@ class ConcreteLogic:
 CONCRETE = ConcreteLogic()
 
 
+def matching(rule) -> bool:
+    """``match`` for a list that holds the matching rules only (a DFA state's tags,
+    the rules a concrete request matched): every rule in it matches."""
+    return True
+
+
 def allowed(rules: Iterable, match: Match, logic: Logic = CONCRETE):
     """The decision of every rule kind without halves or precedence: some allow rule
     matches and no deny rule does (AppArmor's deny wins regardless of order)."""
@@ -62,6 +68,11 @@ def file_allows(rules: Iterable[FileRule], letter: str, half: Half, match: Match
     ``a``: the front end normalises ``w`` to imply ``a``)."""
     return allowed((r for r in rules if letter in r.perms and r.qualifier.covers(half)),
                    match, logic)
+
+
+def granted_letters(rules: Sequence[FileRule], half: Half) -> set[str]:
+    """The file letters ``rules`` (the matching ones only) grant on ``half``."""
+    return {letter for letter in FILE_PERMS if file_allows(rules, letter, half, matching)}
 
 
 def exec_applies(rule: FileRule, rules: Sequence[FileRule], half: Half, match: Match,

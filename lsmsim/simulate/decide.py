@@ -16,7 +16,8 @@ from ..model.task_classes import IoUringRequest, IoUringRule, UsernsRequest, Use
 from ..model.policy import Profile
 from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
                               NetworkRequest, PtraceRequest, Request, SignalRequest)
-from ..model.decision import allowed, exec_applies, exec_deciders, file_allows, link_allowed
+from ..model.decision import (allowed, exec_applies, exec_deciders, file_allows, link_allowed,
+                              matching)
 from ..model.rules import (FILE_PERMS, CapabilityRule, ExecMode, FileRule, Half, IpcRule,
                            NetworkRule, PtraceRule, Rule, SignalRule)
 
@@ -94,20 +95,20 @@ def link_subset_holds(profile: Profile, link: str, target: str, owner: bool) -> 
 def _decide_link(profile: Profile, request: LinkRequest) -> Decision:
     rules = profile.rules_of(LinkRule)
     half = Half.OWNER if request.owner else Half.OTHER
-    matching = [r for r in rules if r.matches(request)]
+    found = [r for r in rules if r.matches(request)]
     allowed_ = link_allowed(
-        matching, half, lambda: link_subset_holds(profile, request.link, request.target,
-                                                  request.owner), lambda r: True)
+        found, half, lambda: link_subset_holds(profile, request.link, request.target,
+                                               request.owner), matching)
     return Decision(allowed_, frozenset() if allowed_ else frozenset("l"),
-                    tuple([r for r in matching if not r.deny] + [r for r in matching if r.deny]))
+                    tuple([r for r in found if not r.deny] + [r for r in found if r.deny]))
 
 
 def _decide_named(profile: Profile, request, kind: type, label: str) -> Decision:
     rules = profile.rules_of(kind)
-    matching = [r for r in rules if r.matches(request)]
-    ok = allowed(matching, lambda r: True)
+    found = [r for r in rules if r.matches(request)]
+    ok = allowed(found, matching)
     return Decision(ok, frozenset() if ok else frozenset({label}),
-                    tuple([r for r in matching if not r.deny] + [r for r in matching if r.deny]))
+                    tuple([r for r in found if not r.deny] + [r for r in found if r.deny]))
 
 
 def decide(profile: Profile, request: Request) -> Decision:

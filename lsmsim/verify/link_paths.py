@@ -17,14 +17,14 @@ from ..automata.dfa import LazyDFA
 from ..automata.nfa import MAX_PATH, TaggedNFA
 from ..automata.product import BudgetExhausted, Component, ProductSearch
 from ..automata.profile import TaggedAutomaton
-from ..model.decision import exec_applies, exec_deciders, link_allowed
+from ..model.decision import (exec_applies, exec_deciders, granted_letters, link_allowed,
+                              matching)
 from ..model.exec_type import exec_subset
 from ..model.link import LinkRequest, LinkRule
 from ..simulate.decide import decide
 from .context import CheckContext
 from .file_check import HALVES
 from .link_check import link_denial_reason
-from .path_check import _always, _granted
 from .result import Denial, Undecided
 
 NEW, TARGET = 0, 1
@@ -51,21 +51,21 @@ class _Path:
         self.as_target = {id(link_rules[2 * (t // 2)]) for t in links if t % 2 == TARGET}
         self.perms, self.modes = {}, {}
         for half in HALVES:
-            perms = frozenset(_granted(files, half) - {"l"})
+            perms = frozenset(granted_letters(files, half) - {"l"})
             applying = [r for r in exec_deciders(files, half)
-                        if exec_applies(r, files, half, _always)]
+                        if exec_applies(r, files, half, matching)]
             self.perms[half] = perms
             self.modes[half] = applying[0].exec if "x" in perms and applying else None
 
 
 def _decides(rules, new: _Path, target: _Path, half) -> bool:
-    matching = [r for r in rules if id(r) in new.as_new and id(r) in target.as_target]
+    found = [r for r in rules if id(r) in new.as_new and id(r) in target.as_target]
 
     def subset() -> bool:
         on_new, on_target = new.perms[half], target.perms[half]
         return on_new <= on_target and ("x" not in on_new
                                         or exec_subset(new.modes[half], target.modes[half]))
-    return link_allowed(matching, half, subset, _always)
+    return link_allowed(found, half, subset, matching)
 
 
 def check_link_paths(ctx: CheckContext) -> Iterator[object]:

@@ -13,8 +13,8 @@ from typing import Iterator
 
 from ..automata.product import BudgetExhausted, Component, ProductSearch
 from ..model.decision import (attachment_pool, exec_applies, exec_deciders, exec_target,
-                              file_allows)
-from ..model.rules import FILE_PERMS, ExecKind, FileRule, Half
+                              granted_letters, matching)
+from ..model.rules import ExecKind
 from .context import CheckContext
 from .exec_check import Target, compare_targets
 from .file_check import HALVES, confirm_file_denial
@@ -26,15 +26,6 @@ Signature = tuple[frozenset[int], ...]
 def _needs_attachments(rules) -> bool:
     return any(not r.deny and r.exec is not None and r.exec.target is None
                and r.exec.kind in (ExecKind.PROFILE, ExecKind.CHILD) for r in rules)
-
-
-def _granted(rules: list[FileRule], half: Half) -> set[str]:
-    # ``rules`` are the matching ones only: every other rule would add nothing.
-    return {letter for letter in FILE_PERMS if file_allows(rules, letter, half, _always)}
-
-
-def _always(rule) -> bool:
-    return True
 
 
 class PathProduct:
@@ -106,7 +97,7 @@ def _file_denials(ctx: CheckContext, product: PathProduct) -> Iterator[object]:
     for half in HALVES:  # "other" first, as the solver-based check reports
         for key, state in product.signatures.items():
             child, parent, _, _ = product.matched(key)
-            excess = _granted(child, half) - _granted(parent, half) - {"l"}
+            excess = granted_letters(child, half) - granted_letters(parent, half) - {"l"}
             if not excess:
                 continue
             for rule in child:
@@ -125,11 +116,11 @@ def _exec_pairs(ctx: CheckContext, product: PathProduct) -> Iterator[object]:
     for half in HALVES:
         for key, state in product.signatures.items():
             child, parent, child_attached, parent_attached = product.matched(key)
-            if "x" not in _granted(child, half) or "x" not in _granted(parent, half):
+            if "x" not in granted_letters(child, half) or "x" not in granted_letters(parent, half):
                 continue
-            mine = [r for r in exec_deciders(child, half) if exec_applies(r, child, half, _always)]
+            mine = [r for r in exec_deciders(child, half) if exec_applies(r, child, half, matching)]
             theirs = [r for r in exec_deciders(parent, half)
-                      if exec_applies(r, parent, half, _always)]
+                      if exec_applies(r, parent, half, matching)]
             for rule in mine:
                 to = exec_target(pair.child_policy, pair.child, rule.exec,
                                  lambda p: id(p) in child_attached)

@@ -13,16 +13,12 @@ from ..automata.dfa import LazyDFA
 from ..automata.nfa import TaggedNFA
 from ..automata.product import BudgetExhausted, Component, ProductSearch
 from ..automata.profile import TaggedAutomaton, string_automaton
-from ..model.decision import allowed
+from ..model.decision import allowed, matching
 from ..simulate.decide import decide
 from .context import CheckContext
 from .result import Denial, Undecided
 
 MAX_WITNESSES_PER_RULE = 64
-
-
-def _always(rule) -> bool:
-    return True
 
 
 def witnessed(ctx: CheckContext, rules, request, group, found: dict[int, set]
@@ -80,7 +76,7 @@ def check_strings(ctx: CheckContext, klass: StringClass, child_rules: list,
     for (tags, parent_tags, _), state in signatures.items():
         mine = {id(child.items[t]): child.items[t] for t in sorted(tags)}
         theirs = [parent.items[t] for t in sorted(parent_tags)]
-        if not allowed(mine.values(), _always) or allowed(theirs, _always):
+        if not allowed(mine.values(), matching) or allowed(theirs, matching):
             continue
         request = klass.decode(search.witness(state))
         yield from witnessed(ctx, mine.values(), request, klass.group, found)
@@ -146,7 +142,7 @@ def check_split_strings(ctx: CheckContext, klass, child_rules: list,
             # Tags index alternatives, the same in both strings' automata.
             mine = {id(child.items[t]): child.items[t] for t in sorted(c1 & c2)}
             theirs = [parent.items[t] for t in sorted(p1 & p2)]
-            if not mine or not allowed(mine.values(), _always) or allowed(theirs, _always):
+            if not mine or not allowed(mine.values(), matching) or allowed(theirs, matching):
                 continue
             request = klass.decode(text1, text2)
             yield from witnessed(ctx, mine.values(), request, klass.group, found)
