@@ -233,12 +233,24 @@ class SELinuxContainmentCheck:
         denials, undecided = [], []
         for finding in self.results():
             (denials if isinstance(finding, Denial) else undecided).append(finding)
+        # Rules and classes are visited in an order that may follow object identity:
+        # report in source order, so the same input gives the same report.
+        denials.sort(key=_report_order)
+        undecided.sort(key=_report_order)
         return CheckResult(
             child=Subject(self.child.file, self.child.name),
             parent=Subject(self.parent.file, self.parent.name),
             denials=tuple(denials), undecided=tuple(undecided),
             queries=self.prover.queries, seconds=self.prover.seconds,
             pairs=((self.child.name, self.parent.name),))
+
+
+def _report_order(finding) -> tuple:
+    source = finding.rule
+    where = (source.file, source.line, source.column) if source else ("", 0, 0)
+    access = finding.access.to_json() if isinstance(finding, Denial) else {}
+    return (*where, access.get("tclass", ""), tuple(access.get("perms", ())),
+            getattr(finding, "reason", ""))
 
 
 def _deciding_booleans(encoder: PolicyEncoder, tclass: str, perm: str, stype: str,
