@@ -32,8 +32,17 @@ class Prover:
         ``prefer`` constraints in turn (best first); the first model that still
         exists is returned, so witnesses read well without weakening the proof."""
         solver = z3.Solver()
-        solver.set("rlimit", self.rlimit)
         solver.add(*constraints)
+        return self._answer(solver, prefer)
+
+    def session(self, *base: z3.BoolRef) -> "Session":
+        """A solver holding ``base`` for a series of queries that share it."""
+        return Session(self, base)
+
+    def _answer(self, solver: z3.Solver, prefer) -> Outcome:
+        """Check what ``solver`` holds; a sat answer is retried with each ``prefer``
+        group pushed in turn, the first model that still exists returned."""
+        solver.set("rlimit", self.rlimit)
         outcome = self._check(solver)
         if outcome.status != "sat":
             return outcome
@@ -47,10 +56,6 @@ class Prover:
             if nicer.status == "sat":
                 return nicer
         return outcome
-
-    def session(self, *base: z3.BoolRef) -> "Session":
-        """A solver holding ``base`` for a series of queries that share it."""
-        return Session(self, base)
 
     def _check(self, solver: z3.Solver) -> Outcome:
         apply_solver_settings()  # a Ctrl-C setting made before Z3 was loaded
@@ -77,22 +82,10 @@ class Session:
 
     def solve(self, *constraints: z3.BoolRef,
               prefer: tuple[tuple[z3.BoolRef, ...], ...] = ()) -> Outcome:
-        solver, prover = self.solver, self.prover
+        solver = self.solver
         solver.push()
         try:
-            solver.set("rlimit", prover.rlimit)
             solver.add(*constraints)
-            outcome = prover._check(solver)
-            if outcome.status != "sat":
-                return outcome
-            solver.set("rlimit", max(1, prover.rlimit // 20))
-            for extra in prefer:
-                solver.push()
-                solver.add(*extra)
-                nicer = prover._check(solver)
-                solver.pop()
-                if nicer.status == "sat":
-                    return nicer
-            return outcome
+            return self.prover._answer(solver, prefer)
         finally:
             solver.pop()
