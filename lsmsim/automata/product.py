@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Hashable, Iterator
 
 from .dfa import START, LazyDFA
 from .nfa import from_utf8
@@ -97,6 +97,17 @@ class ProductSearch:
                 if successor not in previous:
                     previous[successor] = (state, byte)
                     queue.append(successor)
+
+    def first_by(self, key: Callable[[tuple[int, ...]], Hashable | None]
+                 ) -> dict[Hashable, tuple[int, ...]]:
+        """The first (so shortest) state reached for each value of ``key`` (states
+        whose key is None are left out). Raises :class:`BudgetExhausted`."""
+        found: dict[Hashable, tuple[int, ...]] = {}
+        for state in self.states():
+            value = key(state)
+            if value is not None and value not in found:
+                found[value] = state
+        return found
 
     def witness(self, state: tuple[int, ...]) -> str:
         """The (shortest) text that leads from the start to ``state``."""

@@ -81,14 +81,14 @@ def check_link_paths(ctx: CheckContext) -> Iterator[object]:
     search = ProductSearch([Component(child.dfa, True, child.live), Component(parent.dfa),
                             Component(child_files.dfa), Component(parent_files.dfa),
                             Component(cache.domain, True)], max(0, ctx.budget.remaining))
-    signatures: dict[tuple, tuple[int, ...]] = {}
+    def signature(state: tuple[int, ...]) -> tuple | None:
+        tags = child.dfa.tags(state[0])
+        if not tags or not cache.domain.tags(state[4]):
+            return None
+        return (tags, parent.dfa.tags(state[1]), child_files.dfa.tags(state[2]),
+                parent_files.dfa.tags(state[3]))
     try:
-        for state in search.states():
-            tags = child.dfa.tags(state[0])
-            if tags and cache.domain.tags(state[4]):
-                key = (tags, parent.dfa.tags(state[1]), child_files.dfa.tags(state[2]),
-                       parent_files.dfa.tags(state[3]))
-                signatures.setdefault(key, state)
+        signatures = search.first_by(signature)
     except BudgetExhausted as exhausted:
         ctx.budget.spend(search.explored)
         yield Undecided(pair.child.source, f"link rules of {pair.child.name} were not fully "

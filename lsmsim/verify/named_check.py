@@ -15,7 +15,7 @@ from ..model.names import (CAPABILITIES, IPC_CLASSES, NETWORK_FAMILIES, PROTOCOL
                            SOCKET_TYPES)
 from ..model.requests import CapabilityRequest, NetworkRequest
 from .string_check import (MAX_WITNESSES_PER_RULE, check_split_strings, check_strings,
-                           witnessed)
+                           confirmed, witnessed)
 from .context import CheckContext
 from .encoders import CapabilitySpace, IpcSpace, NetworkSpace, PtraceSpace, SignalSpace
 from .result import Denial, Undecided
@@ -75,12 +75,10 @@ def _check_named(ctx: CheckContext, kind: type, space, block, kind_name: str | N
             if outcome.status == "unsat":
                 break
             request = space.value(outcome.model)
-            if not decide(pair.child, request).allowed or decide(pair.parent, request).allowed:
-                yield Undecided(rule.source, f"witness {request} was not confirmed by the "
-                                             "simulator")
+            finding = confirmed(ctx, rule, request)
+            yield finding
+            if isinstance(finding, Undecided):
                 break
-            yield Denial(rule.source, request, pair.child.name, pair.parent.name,
-                         "parent does not grant it", pair.via)
             blocked.append(z3.Not(block(space, rule, request)))
 
 

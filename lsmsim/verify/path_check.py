@@ -51,17 +51,16 @@ class PathProduct:
 
     def explore(self) -> None:
         """Visit every reachable product state; raises :class:`BudgetExhausted`."""
-        child, parent, domain, signatures = self.child.dfa, self.parent.dfa, self.domain, \
-            self.signatures
+        child, parent, domain = self.child.dfa, self.parent.dfa, self.domain
         extra = [a.dfa for a in (self.child_attach, self.parent_attach) if a]
-        for state in self.search.states():
+
+        def signature(state: tuple[int, ...]) -> Signature | None:
             tags = child.tags(state[0])
             if not tags or not domain.tags(state[2]):
-                continue
-            key = (tags, parent.tags(state[1]),
-                   *(dfa.tags(s) for dfa, s in zip(extra, state[3:])))
-            if key not in signatures:
-                signatures[key] = state
+                return None
+            return (tags, parent.tags(state[1]),
+                    *(dfa.tags(s) for dfa, s in zip(extra, state[3:])))
+        self.signatures = self.search.first_by(signature)
 
     def matched(self, key: Signature) -> tuple[list, list, set, set]:
         """The matching child rules, parent rules and attached profiles (by id)."""

@@ -26,7 +26,6 @@ def witnessed(ctx: CheckContext, rules, request, group, found: dict[int, set]
     """A denial for each allow rule of ``rules`` (those the child matches ``request``
     with) whose ``group`` of the request has no witness yet, at most
     :data:`MAX_WITNESSES_PER_RULE` per rule; each confirmed by the simulator first."""
-    pair = ctx.pair
     for rule in rules:
         if rule.deny:
             continue
@@ -35,12 +34,17 @@ def witnessed(ctx: CheckContext, rules, request, group, found: dict[int, set]
         if key in groups or len(groups) >= MAX_WITNESSES_PER_RULE:
             continue
         groups.add(key)
-        if not decide(pair.child, request).allowed or decide(pair.parent, request).allowed:
-            yield Undecided(rule.source, f"witness {request} was not confirmed by the "
-                                         "simulator")
-            continue
-        yield Denial(rule.source, request, pair.child.name, pair.parent.name,
-                     "parent does not grant it", pair.via)
+        yield confirmed(ctx, rule, request)
+
+
+def confirmed(ctx: CheckContext, rule, request) -> Denial | Undecided:
+    """The denial ``request`` witnesses for ``rule`` once the simulator confirms it
+    (the child allows it, the parent denies it); undecided otherwise."""
+    pair = ctx.pair
+    if not decide(pair.child, request).allowed or decide(pair.parent, request).allowed:
+        return Undecided(rule.source, f"witness {request} was not confirmed by the simulator")
+    return Denial(rule.source, request, pair.child.name, pair.parent.name,
+                  "parent does not grant it", pair.via)
 
 
 def check_strings(ctx: CheckContext, klass: StringClass, child_rules: list,
@@ -52,34 +56,23 @@ def check_strings(ctx: CheckContext, klass: StringClass, child_rules: list,
     pair, cache = ctx.pair, ctx.automata
     child = cache.strings(pair.child, klass, child_rules)
     parent = cache.strings(pair.parent, klass, parent_rules)
-    domain = cache.string_domain(klass)
-    search = ProductSearch([Component(child.dfa, True, child.live), Component(parent.dfa),
-                            Component(domain.dfa, True)], max(0, ctx.budget.remaining))
-    signatures: dict[tuple, tuple[int, ...]] = {}
     try:
-        for state in search.states():
-            tags = child.dfa.tags(state[0])
-            if not tags:
-                continue
-            parts = domain.dfa.tags(state[2])
-            if parts:
-                signatures.setdefault((tags, parent.dfa.tags(state[1]), parts), state)
+        signatures = _explore(ctx, [child, parent, cache.string_domain(klass)], True)
     except BudgetExhausted as exhausted:
-        ctx.budget.spend(search.explored)
-        yield Undecided(pair.child.source, f"{klass.kind.__name__.removesuffix('Rule').lower()} "
-                                           f"rules of {pair.child.name} were not fully explored: "
-                                           f"{exhausted} (raise --budget)")
+        yield _unexplored(pair, klass, exhausted)
         return
-    ctx.budget.spend(search.explored)
-    ctx.stats.product_states += search.explored
     found: dict[int, set] = {}
-    for (tags, parent_tags, _), state in signatures.items():
+    for (tags, parent_tags, _), text in signatures.items():
         mine = {id(child.items[t]): child.items[t] for t in sorted(tags)}
         theirs = [parent.items[t] for t in sorted(parent_tags)]
-        if not allowed(mine.values(), matching) or allowed(theirs, matching):
+        if not mine or not allowed(mine.values(), matching) or allowed(theirs, matching):
             continue
-        request = klass.decode(search.witness(state))
-        yield from witnessed(ctx, mine.values(), request, klass.group, found)
+        yield from witnessed(ctx, mine.values(), klass.decode(text), klass.group, found)
+
+
+def _unexplored(pair, klass, exhausted: BudgetExhausted) -> Undecided:
+    return Undecided(pair.child.source, f"{klass.name} rules of {pair.child.name} were not "
+                                        f"fully explored: {exhausted} (raise --budget)")
 
 
 def _explore(ctx: CheckContext, automata: list, prune: bool) -> dict[tuple, str]:
@@ -89,14 +82,12 @@ def _explore(ctx: CheckContext, automata: list, prune: bool) -> dict[tuple, str]
     components = [Component(child.dfa, prune, child.live), Component(parent.dfa),
                   Component(domain.dfa, True)]
     search = ProductSearch(components, max(0, ctx.budget.remaining))
-    found: dict[tuple, str] = {}
+
+    def signature(state: tuple[int, ...]) -> tuple | None:
+        parts = domain.dfa.tags(state[2])
+        return (child.dfa.tags(state[0]), parent.dfa.tags(state[1]), parts) if parts else None
     try:
-        for state in search.states():
-            parts = domain.dfa.tags(state[2])
-            if parts:
-                key = (child.dfa.tags(state[0]), parent.dfa.tags(state[1]), parts)
-                if key not in found:
-                    found[key] = state
+        found = search.first_by(signature)
     finally:
         ctx.budget.spend(search.explored)
         ctx.stats.product_states += search.explored
@@ -127,8 +118,7 @@ def check_split_strings(ctx: CheckContext, klass, child_rules: list,
         first = _explore(ctx, list(sides[0]), True)
         second = _explore(ctx, list(sides[1]), False)
     except BudgetExhausted as exhausted:
-        yield Undecided(pair.child.source, f"{klass.name} rules of {pair.child.name} were not "
-                                           f"fully explored: {exhausted} (raise --budget)")
+        yield _unexplored(pair, klass, exhausted)
         return
     child, parent = sides[0][0], sides[0][1]
     found: dict[int, set] = {}
