@@ -93,7 +93,3 @@ class LazyDFA:
         A state without them matches none of their expressions on any longer text."""
         held = self.sets[state]
         return bool(held) if positions is None else not held.isdisjoint(positions)
-
-    @property
-    def size(self) -> int:
-        return len(self.sets)

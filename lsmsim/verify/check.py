@@ -38,7 +38,6 @@ ENGINES: dict[str, tuple[ClassCheck, ...]] = {
     "z3": (check_files, check_exec, check_links, *OTHER_CHECKS),
 }
 DEFAULT_ENGINE = "automata"
-CLASS_CHECKS = ENGINES[DEFAULT_ENGINE]
 
 
 def select_profile(policy: Policy, name: str | None) -> Profile:
