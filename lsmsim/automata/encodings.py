@@ -17,6 +17,7 @@ from ..model.regex import ANY_CHAR, Alt, Lit, Regex, Seq, Star
 from ..model.requests import IpcRequest, PtraceRequest, SignalRequest
 from ..model.rules import IpcRule, PtraceRule, SignalRule
 from .domain import canonical_path
+from .nfa import MAX_PATH
 
 SEP = Lit("\0")
 ANY = Star(ANY_CHAR)
@@ -58,6 +59,9 @@ class StringClass:
     domain: tuple[Regex, ...]
     decode: Callable[[str], object]
     group: Callable[[object, object], Hashable]
+    # The longest request the kernel can make (an expression that matches nothing
+    # shorter is left out); unbounded where the kernel sets no limit.
+    max_length: float = float("inf")
 
 
 # -- signal and ptrace: the peer label, and the permission (and signal) -----------
@@ -180,6 +184,7 @@ class SplitStringClass:
     domain: tuple[tuple[Regex, Regex], ...]
     decode: Callable[[str, str], object]
     group: Callable[[object, object], Hashable]
+    max_length: float = float("inf")  # as for StringClass
 
 
 # Signals and ptrace: the peer label, then the permission (and signal), each on its own.
@@ -196,4 +201,6 @@ PTRACE = SplitStringClass(
 MOUNT_CLASS = SplitStringClass("mount", MountRule,
                                lambda rule: [_mount_entry(e) for e in rule.entries],
                                _mount_domain(), _mount_decode,
-                               lambda rule, request: (request.operation, request.kind))
+                               lambda rule, request: (request.operation, request.kind),
+                               # Paths of at most MAX_PATH bytes, the type a page.
+                               3 * MAX_PATH + 4096)

@@ -46,7 +46,8 @@ def attachment_automaton(profiles: list) -> TaggedAutomaton:
     return TaggedAutomaton(tuple(profiles), LazyDFA(nfa), None)
 
 
-def string_automaton(rules: list, expressions) -> TaggedAutomaton:
+def string_automaton(rules: list, expressions, max_length: float = float("inf")
+                     ) -> TaggedAutomaton:
     """Rules of a string class as one automaton; a rule with several alternatives
     appears once per alternative (``items`` is indexed by tag)."""
     items, regexes = [], []
@@ -54,8 +55,7 @@ def string_automaton(rules: list, expressions) -> TaggedAutomaton:
         for expression in expressions(rule):
             items.append(rule)
             regexes.append(expression)
-    # A request of a string class joins at most a few paths and short fields.
-    nfa = TaggedNFA.of(regexes, 4 * MAX_PATH)
+    nfa = TaggedNFA.of(regexes, max_length)
     return TaggedAutomaton(tuple(items), LazyDFA(nfa), _live(items, nfa))
 
 
@@ -95,7 +95,8 @@ class AutomatonCache:
         key = (id(profile), klass.name)
         entry = self.by_class.get(key)
         if entry is None:
-            entry = self.by_class[key] = (profile, string_automaton(rules, klass.expressions))
+            entry = self.by_class[key] = (profile, string_automaton(rules, klass.expressions,
+                                                                     klass.max_length))
         return entry[1]
 
     def string_domain(self, klass) -> TaggedAutomaton:
