@@ -107,9 +107,9 @@ def check_split_strings(ctx: CheckContext, klass, child_rules: list,
             return [alternative[half] for alternative in klass.expressions(rule)]
         sides.append((
             cache.keyed((f"{klass.name}:{half}", id(pair.child)), pair.child,
-                        lambda pick=pick: string_automaton(child_rules, pick)),
+                        lambda pick=pick: string_automaton(child_rules, pick, klass.max_length)),
             cache.keyed((f"{klass.name}:{half}", id(pair.parent)), pair.parent,
-                        lambda pick=pick: string_automaton(parent_rules, pick)),
+                        lambda pick=pick: string_automaton(parent_rules, pick, klass.max_length)),
             cache.keyed((f"{klass.name}:{half}:domain", 0), klass, lambda half=half: TaggedAutomaton(
                 tuple(range(len(klass.domain))),
                 LazyDFA(TaggedNFA.of([part[half] for part in klass.domain])), None))))
