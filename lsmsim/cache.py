@@ -19,17 +19,9 @@ from pathlib import Path
 
 from . import __version__
 from .automata.profile import AutomatonCache
+from .cache_dir import default_directory
 
 FORMAT = 2
-
-
-def default_directory() -> Path:
-    """``$XDG_CACHE_HOME/lsmsim`` (``~/.cache/lsmsim``), or ``$LSMSIM_CACHE_DIR``."""
-    explicit = os.environ.get("LSMSIM_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "lsmsim"
 
 
 def _digest(path: str) -> str | None:

@@ -9,17 +9,14 @@ from lark import Lark, Token, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from ...errors import PolicyError, Position
-from ...grammars import grammar_file
+from ...grammars import lark_parser
 from ..positions import PositionedTransformer
 from . import syntax as s
 
-GRAMMAR = grammar_file("apparmor.lark")
-
-
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return Lark(GRAMMAR.read_text(), parser="lalr", lexer="contextual",
-                propagate_positions=True, maybe_placeholders=False)
+    return lark_parser("apparmor.lark", lexer="contextual", propagate_positions=True,
+                       maybe_placeholders=False)
 
 
 def unquote(text: str) -> str:
