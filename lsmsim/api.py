@@ -54,7 +54,8 @@ def load(path: str | Path, include: list[str | Path] | tuple = (),
     lsm = lsm or detect_lsm(path)
     if lsm == "apparmor":
         if cache is not None:
-            return cache.load(path, include, lambda: load_apparmor(path, include))
+            return cache.load(path, include,
+                              lambda: load_apparmor(path, include, cache.directory))
         return load_apparmor(path, include)
     # The SELinux front end is imported only for SELinux policies: a start costs less.
     if lsm == "selinux":

@@ -23,20 +23,23 @@ def grammar_file(name: str) -> Traversable:
         return _SOURCE_TREE / name
 
 
-def lark_parser(name: str, **options):
+
+def lark_parser(name: str, tables: Path | None = None, **options):
     """A Lark LALR parser for the grammar ``name``. Building the tables costs more than
-    parsing a policy, so they are kept in the cache directory; Lark itself checks the
-    grammar's and the options' sha256 before it trusts a cached table, and rebuilds it
-    when the file is missing, stale or unreadable."""
+    parsing a policy, so with a ``tables`` folder (the cache directory) they are kept
+    there; Lark checks the grammar's and the options' sha256 before it trusts a cached
+    table, and rebuilds it when the file is missing, stale or unreadable."""
     from lark import Lark
 
     from . import __version__
-    from .cache_dir import default_directory
 
     text = grammar_file(name).read_text()
-    cache = default_directory() / f"lark-{Path(name).stem}-{__version__}.tables"
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-    except OSError:
+    if tables is not None:
+        try:
+            tables.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            tables = None
+    if tables is None:
         return Lark(text, parser="lalr", **options)
-    return Lark(text, parser="lalr", cache=str(cache), **options)
+    cached = tables / f"lark-{Path(name).stem}-{__version__}.tables"
+    return Lark(text, parser="lalr", cache=str(cached), **options)

@@ -37,10 +37,13 @@ class IncludeLoader:
     directories is read (symlinks and ``..`` included), cycles are errors. Includes
     and the blocks around them count towards one nesting limit, so a chain of
     includes is refused where it passes the limit rather than deep in the recursion.
+    ``tables`` is where the parser keeps its tables (None: nowhere).
     """
 
-    def __init__(self, main_file: Path, roots: list[Path] | tuple[Path, ...] = ()):
+    def __init__(self, main_file: Path, roots: list[Path] | tuple[Path, ...] = (),
+                 tables: Path | None = None):
         self.main_file = Path(main_file)
+        self.tables = tables
         self.roots = [Path(r) for r in roots]
         self.allowed = [_real(d) for d in [*self.roots, self.main_file.parent]]
         self.files_read: list[str] = []
@@ -63,7 +66,7 @@ class IncludeLoader:
         except OSError as error:
             raise PolicyError(f"cannot read: {error.strerror}", Position(str(path), 1, 1)) from None
         self.files_read.append(str(path))
-        nodes = parse_text(text, str(path))
+        nodes = parse_text(text, str(path), self.tables)
         return self._splice(nodes, (*stack, _real(path)), depth)
 
     def _splice(self, nodes, stack, depth: int) -> tuple:

@@ -13,9 +13,9 @@ from ...grammars import lark_parser
 from ..positions import PositionedTransformer
 from . import syntax as s
 
-@lru_cache(maxsize=1)
-def _parser() -> Lark:
-    return lark_parser("apparmor.lark", lexer="contextual", propagate_positions=True,
+@lru_cache(maxsize=4)
+def _parser(tables: Path | None) -> Lark:
+    return lark_parser("apparmor.lark", tables, lexer="contextual", propagate_positions=True,
                        maybe_placeholders=False)
 
 
@@ -297,10 +297,11 @@ def _excerpt(word: str, limit: int = 40) -> str:
     return word if len(word) <= limit else word[:limit] + "..."
 
 
-def parse_text(text: str, file: str) -> tuple:
-    """Parse one file's text into syntax nodes; errors carry file, line and column."""
+def parse_text(text: str, file: str, tables: Path | None = None) -> tuple:
+    """Parse one file's text into syntax nodes; errors carry file, line and column.
+    ``tables``: a folder to keep the parser's tables in (see :func:`lark_parser`)."""
     try:
-        tree = _parser().parse(text)
+        tree = _parser(tables).parse(text)
     except UnexpectedInput as error:
         line = getattr(error, "line", None)
         column = getattr(error, "column", None)
