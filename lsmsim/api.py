@@ -19,6 +19,7 @@ from .verify.result import CheckResult
 
 if TYPE_CHECKING:
     from .cache import PolicyCache
+    from .verify.explain import Explanation
     from .model.selinux import SELinuxPolicy
 
 # Statements only the SELinux policy language has ("allow" is AppArmor's too).
@@ -101,10 +102,31 @@ def check(child: "Policy | SELinuxPolicy", within: "Policy | SELinuxPolicy",
     return result
 
 
+def explain(child: Policy, within: Policy, child_profile: str | None = None,
+            parent_profile: str | None = None, rlimit: int = DEFAULT_RLIMIT,
+            engine: str = DEFAULT_ENGINE, budget: int = DEFAULT_BUDGET,
+            cache: "PolicyCache | None" = None) -> "Explanation":
+    """Check ``child`` within ``within`` (arguments as for :func:`check`) and explain
+    the verdict: each child rule with the parent rules that cover each of its
+    permissions, each denial with the parent rules closest to granting it. AppArmor
+    policies only."""
+    from .verify.explain import ExplainQuery
+    if not isinstance(child, Policy) or not isinstance(within, Policy):
+        raise UsageError("explain applies to AppArmor policies only")
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
+    automata = cache.automata(child, within) if cache is not None else None
+    explanation = ExplainQuery(child, within, child_profile, parent_profile, rlimit, engine,
+                               budget, automata).run()
+    if cache is not None:
+        cache.save(automata, child, within)
+    return explanation
+
+
 def decide_request(policy: Policy, request: Request, profile: str | None = None) -> Decision:
     """What one profile of ``policy`` decides for a concrete request."""
     return decide(select_profile(policy, profile), request)
 
 
 __all__ = ["Policy", "Profile", "CheckResult", "Decision", "UsageError", "check",
-           "decide_request", "detect_lsm", "load"]
+           "decide_request", "detect_lsm", "explain", "load"]

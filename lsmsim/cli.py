@@ -72,6 +72,30 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--bool", action="append", default=[], metavar="NAME=on|off",
                        dest="booleans", help="fix a SELinux boolean (repeatable; others "
                        "range over every value)")
+    check.add_argument("--explain", action="store_true", help="also explain the verdict: "
+                       "the parent rules covering each child rule, the closest parent rules "
+                       "of each denial (AppArmor; text or json)")
+
+    explain = sub.add_parser("explain", help="check, and show which parent rules cover each "
+                             "child rule and which come closest to each denial (AppArmor)")
+    explain.add_argument("stack", nargs="?", help="a stack manifest (instead of --child/--parent)")
+    explain.add_argument("--child", action="append", help="the child policy file")
+    explain.add_argument("--child-profile", help="profile of the child file to explain")
+    explain.add_argument("--parent", help="the parent policy file")
+    explain.add_argument("--parent-profile", help="profile of the parent file")
+    explain.add_argument("-I", "--include", action="append", default=[], metavar="DIR",
+                         help="include root for AppArmor 'include <...>' (repeatable)")
+    explain.add_argument("--lsm", choices=["apparmor", "selinux", "cil"])
+    explain.add_argument("--format", choices=["text", "json"], default="text")
+    explain.add_argument("--output", help="write the report here instead of standard output")
+    explain.add_argument("--engine", choices=["automata", "z3"], default="automata",
+                         help="how the check decides (the explanation is read off automata)")
+    explain.add_argument("--no-cache", action="store_true",
+                         help="neither read nor write the cache of compiled policies")
+    explain.add_argument("--budget", type=int, default=None, metavar="N",
+                         help="work bound for the check and for the explanation's own search")
+    explain.add_argument("--rlimit", type=int, default=None,
+                         help="Z3 resource limit per query (deterministic)")
 
     simulate = sub.add_parser("simulate", help="decide concrete accesses at every layer of a "
                               "stack (exit 0: all allowed, 1: some denied)")
@@ -154,6 +178,8 @@ def _bounds(args) -> dict:
 
 
 def _check(args) -> int:
+    if args.explain:
+        return _explain(args)
     if args.stack:
         if args.child or args.parent:
             raise LsmsimError("give either a stack manifest or --child/--parent, not both")
@@ -176,6 +202,39 @@ def _check(args) -> int:
     result = api.check(child, parent, args.child_profile, args.parent_profile, cache=cache,
                        **kwargs)
     return _emit(Run.of_check(result, parent), args)
+
+
+def _explain(args) -> int:
+    """``explain``, and ``check --explain``: the check's report with its explanation."""
+    from .batch.pairs import pairs_of_check, pairs_of_stack
+    from .report.explain_json import explanation_to_dict, stack_explanation_to_dict
+    from .report.explain_text import explanation_to_text, stack_explanation_to_text
+    if args.format not in ("text", "json"):
+        raise LsmsimError(f"an explanation is reported as text or json, not {args.format}")
+    if args.stack:
+        if args.child or args.parent:
+            raise LsmsimError("give either a stack manifest or --child/--parent, not both")
+        from .stack import load_stack
+        from .verify.explain_stack import explain_stack
+        explained = explain_stack(load_stack(args.stack), **_bounds(args))
+        run = Run(pairs_of_stack(explained.result), lambda: stack_explanation_to_text(explained),
+                  lambda: stack_explanation_to_dict(explained))
+    else:
+        if not args.child or not args.parent:
+            raise LsmsimError("explain needs --child FILE and --parent FILE (or a stack manifest)")
+        if len(args.child) > 1 or many_children(args.child):
+            raise LsmsimError("explain takes one --child policy file")
+        if getattr(args, "booleans", None):
+            raise LsmsimError("--bool applies to SELinux policies, which explain does not cover")
+        cache = None if args.no_cache else _policy_cache()
+        child = api.load(args.child[0], args.include, args.lsm, cache=cache)
+        parent = api.load(args.parent, args.include, args.lsm, cache=cache)
+        explanation = api.explain(child, parent, args.child_profile, args.parent_profile,
+                                  cache=cache, **_bounds(args))
+        run = Run(pairs_of_check(explanation.result), lambda: explanation_to_text(explanation),
+                  lambda: explanation_to_dict(explanation))
+    return emit(run, args.format, args.output, getattr(args, "baseline", None),
+                getattr(args, "write_baseline", None))
 
 
 def _policy_cache():
@@ -268,7 +327,7 @@ def _run(argv: list[str] | None) -> int:
         try:
             args = _parser().parse_args(argv)
             debug = debug or args.debug
-            return {"check": _check, "parse": _parse, "simulate": _simulate,
+            return {"check": _check, "explain": _explain, "parse": _parse, "simulate": _simulate,
                     "graph": _graph, "fleet": _fleet}[args.command](args)
         except LsmsimError as error:
             print(f"lsmsim: {error}" if not getattr(error, "position", None) else str(error),

@@ -1,6 +1,8 @@
 """The report for people at a terminal."""
 from __future__ import annotations
 
+from typing import Sequence
+
 from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
                               NetworkRequest, PtraceRequest, Request, SignalRequest, sorted_perms)
 from ..model.selinux import SELinuxRequest
@@ -32,7 +34,8 @@ def describe_access(access: Request) -> str:
     return str(access)
 
 
-def result_to_text(result: CheckResult) -> str:
+def result_to_text(result: CheckResult, denial_notes: Sequence[list[str]] = ()) -> str:
+    """The report; ``denial_notes[i]`` are lines shown under denial ``i`` (an explanation)."""
     child = f"{result.child.profile} ({result.child.file})"
     parent = f"{result.parent.profile} ({result.parent.file})"
     lines = []
@@ -43,7 +46,7 @@ def result_to_text(result: CheckResult) -> str:
                      f"{len(result.denials)} denial(s)")
     else:
         lines.append(f"undecided: could not prove {child} within {parent}")
-    for denial in result.denials:
+    for index, denial in enumerate(result.denials):
         rule = denial.rule
         lines.append("")
         lines.append(f"{rule}: {rule.text}" if rule else "(implicit rule)")
@@ -53,6 +56,8 @@ def result_to_text(result: CheckResult) -> str:
             lines.append(f"    via exec:     {step.path} (child {step.child_mode}, "
                          f"parent {step.parent_mode})")
         lines.extend(f"    audit:        {line}" for line in denial_audit_lines(denial))
+        if index < len(denial_notes):
+            lines.extend(denial_notes[index])
     if result.undecided:
         lines.append("")
         for item in result.undecided:

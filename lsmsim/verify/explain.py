@@ -18,7 +18,7 @@ from ..model.link import LinkRequest, LinkRule
 from ..model.mount import MountRequest, MountRule
 from ..model.mqueue import MqueueRequest, MqueueRule
 from ..model.policy import Policy, Profile
-from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
+from ..model.requests import (PERM_ORDER, CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
                               NetworkRequest, PtraceRequest, Request, SignalRequest,
                               sorted_perms)
 from ..model.rules import (CapabilityRule, FileRule, IpcRule, NetworkRule, OtherRule,
@@ -149,6 +149,15 @@ def _kind_name(rule) -> str:
                 type(rule).__name__.removesuffix("Rule").lower())
 
 
+def _in_order(permissions: list[PermissionCover]) -> tuple[PermissionCover, ...]:
+    """File letters in the order AppArmor writes them (a rule's 'l' comes from its link
+    rule, its other letters from its file rule), "other" before "owner"."""
+    if not all(p.permission in PERM_ORDER and p.half for p in permissions):
+        return tuple(permissions)
+    return tuple(sorted(permissions, key=lambda p: (p.half != "other",
+                                                    PERM_ORDER.index(p.permission))))
+
+
 def explain_pair(ctx: CheckContext) -> PairExplanation:
     """The explanation of the child rules of ``ctx.pair``."""
     coverage, note = cover_pair(ctx)
@@ -173,7 +182,7 @@ def explain_pair(ctx: CheckContext) -> PairExplanation:
             entry["permissions"].append(PermissionCover(permission, half, status,
                                                         tuple(sources)))
     rules = tuple(RuleExplanation(source, tuple(dict.fromkeys(e["kinds"])),
-                                  tuple(e["permissions"]), tuple(dict.fromkeys(e["notes"])))
+                                  _in_order(e["permissions"]), tuple(dict.fromkeys(e["notes"])))
                   for source, e in by_source.items())
     return PairExplanation(profile.name, ctx.pair.parent.name, rules, note)
 

@@ -19,6 +19,7 @@ from ..automata.nfa import TaggedNFA
 from ..automata.product import Component, ProductSearch
 from ..automata.profile import TaggedAutomaton, string_automaton
 from ..model.decision import allowed, granted_letters, matching
+from ..model.link import LinkRule
 from ..model.mount import MountRequest, MountRule
 from ..model.names import IPC_CLASSES
 from ..model.requests import PERM_ORDER
@@ -28,6 +29,7 @@ from ..simulate.decide import decide
 from .context import CheckContext
 from .file_check import HALVES
 from .named_check import CAPABILITY, NETWORK, Finite
+from .link_paths import _Path as LinkPath, _decides as link_decides, link_automaton
 from .path_check import PathProduct
 
 COVERED, EXPANDED, NOT_GRANTED = "covered", "expanded", "not granted"
@@ -115,6 +117,62 @@ def cover_paths(ctx: CheckContext, coverage: Coverage) -> None:
                     givers = [p for p in parent if not p.deny and letter in p.perms
                               and p.qualifier.covers(half)]
                     coverage.grant(rule, "file", letter, half.value, givers, letter in theirs)
+
+
+# -- hard links, on the product of the link check -----------------------------------------
+
+def cover_links(ctx: CheckContext, coverage: Coverage) -> None:
+    """The 'l' of every child link rule, per half: the parent link rules that allow
+    each (new name, target) pair the child rule allows; raises BudgetExhausted."""
+    pair, cache = ctx.pair, ctx.automata
+    child_links = pair.child.rules_of(LinkRule)
+    if all(rule.deny for rule in child_links):
+        return
+    for rule in child_links:
+        for half in HALVES:
+            if not rule.deny and rule.qualifier.covers(half):
+                coverage.expect(rule, "link", "l", half.value)
+    parent_links = pair.parent.rules_of(LinkRule)
+    child_files, parent_files = cache.file(pair.child), cache.file(pair.parent)
+    child = cache.keyed(("links", id(pair.child)), pair.child, lambda: link_automaton(child_links))
+    parent = cache.keyed(("links", id(pair.parent)), pair.parent,
+                         lambda: link_automaton(parent_links))
+    search = ProductSearch([Component(child.dfa, True, child.live), Component(parent.dfa),
+                            Component(child_files.dfa), Component(parent_files.dfa),
+                            Component(cache.domain, True)], max(0, ctx.budget.remaining))
+
+    def signature(state: tuple[int, ...]) -> tuple | None:
+        tags = child.dfa.tags(state[0])
+        if not tags or not cache.domain.tags(state[4]):
+            return None
+        return (tags, parent.dfa.tags(state[1]), child_files.dfa.tags(state[2]),
+                parent_files.dfa.tags(state[3]))
+    news: dict[tuple, tuple] = {}
+    targets: dict[tuple, tuple] = {}
+    for (ctags, ptags, cfiles, pfiles) in search.first_by(signature):
+        mine = LinkPath(ctags, child.items, [child_files.items[t] for t in sorted(cfiles)])
+        theirs = LinkPath(ptags, parent.items, [parent_files.items[t] for t in sorted(pfiles)])
+        facts = tuple((side.perms[h], side.modes[h]) for side in (mine, theirs) for h in HALVES)
+        key = (frozenset(mine.as_new), frozenset(theirs.as_new), frozenset(mine.as_target),
+               frozenset(theirs.as_target), facts)
+        if mine.as_new:
+            news.setdefault(key, (mine, theirs))
+        if mine.as_target:
+            targets.setdefault(key, (mine, theirs))
+    by_id = {id(r): r for r in (*child_links, *parent_links)}
+    for half in HALVES:
+        allow = [r for r in child_links if not r.deny and r.qualifier.covers(half)]
+        for new_mine, new_theirs in news.values():
+            for target_mine, target_theirs in targets.values():
+                mine = [r for r in allow if id(r) in new_mine.as_new
+                        and id(r) in target_mine.as_target]
+                if not mine or not link_decides(child_links, new_mine, target_mine, half):
+                    continue
+                ok = link_decides(parent_links, new_theirs, target_theirs, half)
+                givers = [by_id[i] for i in new_theirs.as_new & target_theirs.as_target
+                          if not by_id[i].deny and by_id[i].qualifier.covers(half)]
+                for rule in mine:
+                    coverage.grant(rule, "link", "l", half.value, givers, ok)
 
 
 # -- classes with few requests: decided one request at a time -------------------------
@@ -251,6 +309,7 @@ def cover_pair(ctx: CheckContext) -> tuple[Coverage, str]:
     pair = ctx.pair
     try:
         cover_paths(ctx, coverage)
+        cover_links(ctx, coverage)
         for kind, name, finite in ((CapabilityRule, "capability", CAPABILITY),
                                    (NetworkRule, "network", NETWORK),
                                    (UsernsRule, "userns", USERNS)):
