@@ -4,9 +4,12 @@ from __future__ import annotations
 from ..model.selinux import SELinuxRequest
 
 
-def avc_line(request: SELinuxRequest, permissive: bool = False) -> str:
-    """``avc:  denied  { perm } for  scontext=... tcontext=... tclass=... permissive=0``."""
-    return (f"avc:  denied  {{ {request.perm} }} for  scontext={request.scontext} "
+def avc_line(request: SELinuxRequest, permissive: bool = False, detail: str = "") -> str:
+    """``avc:  denied  { perm } for  scontext=... tcontext=... tclass=... permissive=0``;
+    ``detail`` is what the kernel names the object by, e.g. ``path="/etc/shadow"`` or
+    ``capability=21``."""
+    where = f"{detail} " if detail else ""
+    return (f"avc:  denied  {{ {request.perm} }} for  {where}scontext={request.scontext} "
             f"tcontext={request.tcontext} tclass={request.tclass} "
             f"permissive={int(permissive)}")
 

@@ -15,6 +15,7 @@ from ..verify.prover import DEFAULT_RLIMIT
 from ..verify.result import CheckResult, Denial, Undecided, Verdict
 from ..verify.selinux_check import check_selinux
 from .mapping import map_to_parent
+from .mixed_check import check_mixed
 from .projection import project_ancestor
 from .request_text import request_to_text
 from .simulate import DENIED, simulate
@@ -115,8 +116,11 @@ def _confirmed(stack: Stack, layer: Layer, ancestor: Layer, result: CheckResult)
 
 def check_pair(stack: Stack, layer: Layer, ancestor: Layer, rlimit: int = DEFAULT_RLIMIT,
                engine: str = DEFAULT_ENGINE, budget: int = DEFAULT_BUDGET) -> CheckResult:
-    """``layer``'s subject within ``ancestor``'s (both of the same LSM)."""
-    if layer.lsm == "apparmor":
+    """``layer``'s subject within ``ancestor``'s: of the same LSM, or an AppArmor layer
+    under a SELinux ancestor (:mod:`lsmsim.stack.mixed_check`)."""
+    if layer.lsm == "apparmor" and ancestor.lsm == "selinux":
+        result = check_mixed(layer, ancestor, budget)
+    elif layer.lsm == "apparmor":
         result = check_within(layer.policy, ancestor.policy, layer.profile.name,
                               ancestor.profile.name, rlimit, engine, budget)
     else:
@@ -128,21 +132,31 @@ def check_pair(stack: Stack, layer: Layer, ancestor: Layer, rlimit: int = DEFAUL
 
 def check_stack(stack: Stack, rlimit: int = DEFAULT_RLIMIT, engine: str = DEFAULT_ENGINE,
                 budget: int = DEFAULT_BUDGET) -> StackResult:
-    """Check every layer against every ancestor of its own LSM (``engine`` and
-    ``budget`` as for :func:`lsmsim.check`, per pair of layers)."""
+    """Check every layer against every ancestor it can be compared with: one of its
+    own LSM, or a SELinux ancestor of an AppArmor layer, through the ancestor's
+    file_contexts (``engine`` and ``budget`` as for :func:`lsmsim.check`, per pair of
+    layers)."""
     pairs = []
     for _, child in stack.edges():
         ancestors = stack.ancestors(child.name)
         parent = ancestors[0]
-        if parent.lsm != child.lsm:
-            pairs.append(LayerPairResult(
-                parent.name, child.name, NOT_COMPARED, None,
-                f"{child.name} ({child.lsm}) under {parent.name} ({parent.lsm}): each LSM "
-                "enforces its own policy; layers are compared with ancestors of their own LSM"))
         for ancestor in ancestors:
-            if ancestor.lsm == child.lsm:
-                relation = PARENT if ancestor is parent else ANCESTOR
+            relation = PARENT if ancestor is parent else ANCESTOR
+            if comparable(child, ancestor):
                 pairs.append(LayerPairResult(ancestor.name, child.name, relation,
                                              check_pair(stack, child, ancestor, rlimit,
                                                         engine, budget)))
+            elif ancestor is parent:
+                pairs.append(LayerPairResult(
+                    parent.name, child.name, NOT_COMPARED, None,
+                    f"{child.name} ({child.lsm}) under {parent.name} ({parent.lsm}): an "
+                    "AppArmor layer does not see a SELinux layer's labels; layers are "
+                    "compared with ancestors of their own LSM"))
     return StackResult(stack.name, stack.file, tuple(pairs))
+
+
+def comparable(layer: Layer, ancestor: Layer) -> bool:
+    """Can ``layer`` be checked within ``ancestor``? Layers of one LSM can, and an
+    AppArmor layer can within a SELinux ancestor (the files a path names carry the
+    labels the ancestor's file_contexts give them)."""
+    return layer.lsm == ancestor.lsm or (layer.lsm, ancestor.lsm) == ("apparmor", "selinux")

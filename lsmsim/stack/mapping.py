@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ..model.requests import CapabilityRequest, FileRequest, NetworkRequest, Request
+from ..model.requests import (CapabilityRequest, FileRequest, NetworkRequest, PtraceRequest,
+                              Request, SignalRequest)
 from ..model.selinux import Context, Level, SELinuxPolicy, SELinuxRequest
 
 if TYPE_CHECKING:  # the stack module reads labels through this one
@@ -20,55 +21,116 @@ if TYPE_CHECKING:  # the stack module reads labels through this one
 # Classes whose object is a task: in a parent layer the peer carries the parent's subject.
 TASK_CLASSES = frozenset({"process", "process2"})
 
-# Capabilities 32 and up are checked in class cap2.
+# Capabilities 32 and up are checked in class cap2 (cap2_userns inside a user namespace).
 _CAP2 = frozenset({"mac_override", "mac_admin", "syslog", "wake_alarm", "block_suspend",
                    "audit_read", "perfmon", "bpf", "checkpoint_restore"})
 
-# What a file permission letter asks of SELinux, for files and for directories.
-FILE_PERMS = {"r": ("read",), "w": ("write",), "a": ("append",), "x": ("execute",),
-              "k": ("lock",), "l": ("link",), "m": ("map",)}
-DIR_PERMS = {"r": ("read",), "w": ("write", "add_name", "remove_name"), "a": ("add_name",),
-             "x": ("search",), "k": ("lock",), "l": ("link",), "m": ("read",)}
+# What an AppArmor file permission letter lets a task do, as the SELinux permissions the
+# kernel checks for it on the object itself (README, "AppArmor under SELinux"). 'r' also
+# covers stat and a readable mmap; 'w' also covers create, delete, chmod/chown, rename
+# and a shared writable mmap (the kernel's map_old_perms); an exec opens the program for
+# reading and maps it; 'm' maps it executable.
+FILE_PERMS: dict[str, tuple[str, ...]] = {
+    "r": ("read", "open", "getattr", "map"),
+    "w": ("write", "append", "open", "create", "unlink", "setattr", "rename", "map"),
+    "a": ("append", "open"),
+    "x": ("execute", "execute_no_trans", "read", "open", "map"),
+    "m": ("map", "execute"),
+    "l": ("link",),
+    "k": ("lock",),
+}
+# The same for a directory (a path with a trailing '/'): 'r' lists and walks it, 'w'
+# makes, removes and changes it and its entries.
+DIR_PERMS: dict[str, tuple[str, ...]] = {
+    "r": ("read", "open", "getattr", "search"),
+    "w": ("write", "add_name", "remove_name", "create", "rmdir", "setattr", "rename"),
+    "a": ("write", "add_name"),
+    "x": ("search",),
+    "m": ("map",),
+    "l": ("link",),
+    "k": ("lock",),
+}
+# Permissions that add or remove a name: SELinux also checks add_name or remove_name on
+# the directory that holds it, a second label that is not tracked per path.
+ENTRY_PERMS = frozenset({"create", "unlink", "rename", "rmdir", "link"})
 
+# AppArmor network permissions (all of them for a rule that names none), as SELinux
+# checks them on the socket itself.
+SOCKET_PERMS = ("create", "bind", "connect", "listen", "accept", "read", "write", "getattr",
+                "setattr", "getopt", "setopt", "shutdown")
 _SOCKET_CLASSES = {("inet", "stream"): "tcp_socket", ("inet6", "stream"): "tcp_socket",
                    ("inet", "dgram"): "udp_socket", ("inet6", "dgram"): "udp_socket",
                    ("inet", "raw"): "rawip_socket", ("inet6", "raw"): "rawip_socket",
                    ("unix", "stream"): "unix_stream_socket",
                    ("unix", "seqpacket"): "unix_stream_socket",
                    ("unix", "dgram"): "unix_dgram_socket", ("packet", None): "packet_socket",
-                   ("netlink", None): "netlink_socket", ("key", None): "key_socket",
-                   ("appletalk", None): "appletalk_socket"}
+                   ("key", None): "key_socket", ("appletalk", None): "appletalk_socket"}
+# Protocols that keep the class of their socket type (others, e.g. icmp or sctp, get a
+# class of their own depending on the policy's capabilities).
+_PLAIN_PROTOCOLS = {None, "tcp", "udp"}
 
 
-def socket_class(request: NetworkRequest) -> str:
+def file_perms(tclass: str, letters) -> tuple[str, ...]:
+    """The SELinux permissions of ``tclass`` (``file`` or ``dir``) that the AppArmor
+    file permission ``letters`` let a task use on the object."""
+    table = DIR_PERMS if tclass == "dir" else FILE_PERMS
+    return tuple(sorted({perm for letter in letters for perm in table[letter]}))
+
+
+def capability_classes(name: str) -> tuple[str, str]:
+    """The classes a capability is checked in: in the task's own user namespace's
+    owner (``capability``/``cap2``) or in a user namespace it created
+    (``cap_userns``/``cap2_userns``); a namespaced task may meet either."""
+    return ("cap2", "cap2_userns") if name in _CAP2 else ("capability", "cap_userns")
+
+
+def socket_class(request: NetworkRequest) -> str | None:
+    """The SELinux class of a socket, or ``None`` where it depends on the policy's
+    capabilities (``extended_socket_class``) or on a protocol the request leaves open."""
+    if request.protocol not in _PLAIN_PROTOCOLS:
+        return None
     return (_SOCKET_CLASSES.get((request.family, request.sock_type))
-            or _SOCKET_CLASSES.get((request.family, None)) or "socket")
+            or _SOCKET_CLASSES.get((request.family, None)))
+
+
+def selinux_accesses(subject: Context, request: Request) -> tuple[list[tuple[str, str]], str]:
+    """What a non-file access asks of a SELinux layer whose tasks all run as
+    ``subject``: (class, permission) pairs on the subject itself, or none, with why."""
+    match request:
+        case CapabilityRequest(name=name):
+            return [(tclass, name) for tclass in capability_classes(name)], ""
+        case NetworkRequest():
+            tclass = socket_class(request)
+            if tclass is None:
+                return [], (f"the SELinux class of a {request.family} {request.sock_type} "
+                            f"socket{' of protocol ' + request.protocol if request.protocol else ''}"
+                            " depends on the policy's capabilities")
+            return [(tclass, perm) for perm in SOCKET_PERMS], ""
+        case SignalRequest(perm="receive") | PtraceRequest(perm="readby" | "tracedby"):
+            return [], "SELinux checks this as a permission of the other task"
+        case SignalRequest() | PtraceRequest():
+            return [], ("the other task's SELinux context is not known from its AppArmor "
+                        "label")
+    return [], f"{request.access_class} accesses have no SELinux mapping"
 
 
 def selinux_view(layer: Layer, request: Request) -> tuple[list[SELinuxRequest], str]:
     """The SELinux requests an AppArmor-style access makes in a SELinux layer (empty
     when the layer cannot see it), and a note on how they were derived."""
     subject = layer.context
-    match request:
-        case FileRequest(path=path, perms=perms):
-            if layer.file_contexts is None:
-                return [], "no file_contexts for this layer: paths have no label here"
-            tclass, context, entry = layer.file_contexts.lookup(path)
-            if context is None:
-                why = "<<none>>" if entry else "no file_contexts line matches"
-                return [], f"{path} has no label in this layer ({why})"
-            table = DIR_PERMS if tclass == "dir" else FILE_PERMS
-            wanted = sorted({p for letter in perms for p in table[letter]})
-            return ([SELinuxRequest(subject, context, tclass, p, layer.booleans)
-                     for p in wanted],
-                    f"{path} is {context} (file_contexts line {entry.line})")
-        case CapabilityRequest(name=name):
-            tclass = "cap2" if name in _CAP2 else "capability"
-            return [SELinuxRequest(subject, subject, tclass, name, layer.booleans)], ""
-        case NetworkRequest():
-            return [SELinuxRequest(subject, subject, socket_class(request), "create",
-                                   layer.booleans)], ""
-    return [], f"{request.access_class} accesses are not mediated by SELinux here"
+    if isinstance(request, FileRequest):
+        if layer.file_contexts is None:
+            return [], "no file_contexts for this layer: paths have no label here"
+        tclass, context, entry = layer.file_contexts.lookup(request.path)
+        if context is None:
+            why = "<<none>>" if entry else "no file_contexts line matches"
+            return [], f"{request.path} has no label in this layer ({why})"
+        return ([SELinuxRequest(subject, context, tclass, perm, layer.booleans)
+                 for perm in file_perms(tclass, request.perms)],
+                f"{request.path} is {context} (file_contexts line {entry.line})")
+    pairs, note = selinux_accesses(subject, request)
+    return [SELinuxRequest(subject, subject, tclass, perm, layer.booleans)
+            for tclass, perm in pairs], note
 
 
 # A child's own domain changes are invisible above it (every task of the namespace has

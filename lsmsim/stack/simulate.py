@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..model.policy import Profile
-from ..model.requests import ExecRequest, Request
+from ..model.names import CAPABILITIES
+from ..model.requests import CapabilityRequest, ExecRequest, FileRequest, Request
 from ..model.selinux import SELinuxRequest
 from ..report.audit import audit_line
 from ..report.avc import avc_line
@@ -89,7 +90,17 @@ def _apparmor(layer: Layer, request: Request, execs: Sequence[str]) -> LayerDeci
                          "missing permission", (audit_line(request, profile.name),))
 
 
-def _selinux(layer: Layer, requests: list[SELinuxRequest], note: str) -> LayerDecision:
+def audit_detail(request: Request | SELinuxRequest) -> str:
+    """What the kernel's AVC line names the object of an AppArmor-style access by."""
+    if isinstance(request, FileRequest):
+        return f'path="{request.path.rstrip("/") or "/"}"'
+    if isinstance(request, CapabilityRequest):
+        return f"capability={CAPABILITIES.index(request.name)}"
+    return ""
+
+
+def _selinux(layer: Layer, requests: list[SELinuxRequest], note: str,
+             detail: str = "") -> LayerDecision:
     subject = str(layer.context)
     if not requests:
         return LayerDecision(layer.name, "selinux", subject, NOT_MEDIATED, (), note)
@@ -109,7 +120,7 @@ def _selinux(layer: Layer, requests: list[SELinuxRequest], note: str) -> LayerDe
         return LayerDecision(layer.name, "selinux", subject, ALLOWED, seen, note)
     return LayerDecision(layer.name, "selinux", subject, DENIED, seen,
                          "; ".join(filter(None, [note, *reasons])),
-                         tuple(avc_line(r) for r in denied))
+                         tuple(avc_line(r, detail=detail) for r in denied))
 
 
 def simulate(stack: Stack, request: str | Request | SELinuxRequest,
@@ -151,7 +162,8 @@ def simulate(stack: Stack, request: str | Request | SELinuxRequest,
         elif current.lsm == "apparmor":
             decisions.append(_apparmor(current, request, execs))
         else:
-            decisions.append(_selinux(current, *selinux_view(current, request)))
+            decisions.append(_selinux(current, *selinux_view(current, request),
+                                      audit_detail(request)))
     return Simulation(request_to_text(request), start.name, tuple(decisions), tuple(execs))
 
 

@@ -177,7 +177,8 @@ def _load_layer(spec: LayerSpec) -> Layer:
     contexts = read_file_contexts(spec.file_contexts) if spec.file_contexts else None
     if contexts is not None:
         for entry in contexts.entries:
-            _selinux_type(spec, policy, entry.context, f"file_contexts line {entry.line}")
+            if entry.context is not None:
+                _selinux_type(spec, policy, entry.context, f"file_contexts line {entry.line}")
     return Layer(spec, policy, context=context, object_labels=labels, default_label=default,
                  file_contexts=contexts)
 

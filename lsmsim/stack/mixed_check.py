@@ -1,0 +1,343 @@
+"""An AppArmor layer within a SELinux ancestor.
+
+In the ancestor every task of the layer runs as the ancestor's ``subject``, and a file
+is assumed to carry the label the ancestor's ``file_contexts`` gives its path (a path
+ending in ``/`` is a directory, any other a regular file). Under that assumption the
+layer stays within the ancestor when, for every access its profile grants, the
+ancestor allows the subject the SELinux permissions of :mod:`lsmsim.stack.mapping` on
+the object's label.
+
+File rules are decided on automata: one breadth-first search over the product of the
+profile's file DFA, the canonical-path domain and a DFA of the file_contexts
+specifications, whose states tell which specification wins (libselinux's order). Each
+reachable product state is a region of paths that the profile grants the same letters
+on and that carry the same label; the ancestor's decision is computed once per
+(label, class, permission) with the simulator's SELinux decision (allow rules,
+constraints such as MCS, booleans). Exploring the whole product is the proof.
+Capabilities and sockets are decided by enumeration; whatever has no mapping, or
+depends on something the policy text does not fix, is undecided with the reason.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from ..automata.dfa import LazyDFA
+from ..automata.nfa import MAX_PATH, TaggedNFA
+from ..automata.product import BudgetExhausted, Component, ProductSearch
+from ..automata.profile import AutomatonCache
+from ..model.decision import granted_letters
+from ..model.names import CAPABILITIES, NETWORK_FAMILIES, PROTOCOLS, SOCKET_TYPES
+from ..model.policy import Profile
+from ..model.regex import ANY_CHAR, Lit, Seq, Star
+from ..model.requests import CapabilityRequest, FileRequest, NetworkRequest, Request
+from ..model.rules import (CapabilityRule, ExecKind, FileRule, Half, NetworkRule, PtraceRule,
+                           SignalRule)
+from ..model.selinux import Context, SELinuxRequest
+from ..report.avc import avc_line
+from ..simulate import selinux as selinux_decide
+from ..simulate.decide import decide
+from ..verify.context import DEFAULT_BUDGET
+from ..verify.file_check import HALVES
+from ..verify.result import CheckResult, Denial, Subject, Undecided
+from .file_contexts import FileContextEntry, FileContexts
+from .request_text import request_to_text
+from .mapping import ENTRY_PERMS, DIR_PERMS, FILE_PERMS, file_perms, selinux_accesses
+from .stack import Layer
+
+
+@dataclass(frozen=True)
+class LabelAutomaton:
+    """The specifications of a file_contexts file as one DFA. Tag ``2i`` matches the
+    paths entry ``i`` labels as a file, ``2i+1`` those it labels as a directory
+    (written with their trailing ``/``); :attr:`root` tags ``/`` and :attr:`dir`
+    every path ending in ``/``."""
+
+    contexts: FileContexts
+    dfa: LazyDFA
+
+    @staticmethod
+    def of(contexts: FileContexts) -> "LabelAutomaton":
+        expressions = []
+        for entry in contexts.entries:
+            expressions += [entry.tree, Seq((entry.tree, Lit("/")))]
+        expressions += [Lit("/"), Seq((Star(ANY_CHAR), Lit("/")))]
+        return LabelAutomaton(contexts, LazyDFA(TaggedNFA.of(expressions, MAX_PATH)))
+
+    @property
+    def root(self) -> int:
+        return 2 * len(self.contexts.entries)
+
+    @property
+    def dir(self) -> int:
+        return self.root + 1
+
+    def winner(self, state: int) -> tuple[str, int | None]:
+        """The object class of the paths that reach ``state`` and the index of the
+        entry that labels them (None: no entry matches)."""
+        tags = self.dfa.tags(state)
+        if self.root in tags:
+            tclass, _, entry = self.contexts.lookup("/")
+            return tclass, (self.contexts.entries.index(entry) if entry else None)
+        variant = 1 if self.dir in tags else 0
+        tclass = "dir" if variant else "file"
+        matching = {t // 2 for t in tags if t < self.root and t % 2 == variant
+                    and self.contexts.entries[t // 2].applies_to(tclass)}
+        entry = self.contexts.winner(matching)
+        return tclass, (self.contexts.entries.index(entry) if entry else None)
+
+
+@dataclass
+class HostDecisions:
+    """The SELinux ancestor's decisions for the layer's subject, computed once per
+    (label, class, permission) with the simulator's decision code."""
+
+    layer: Layer
+    _decided: dict = field(default_factory=dict)
+
+    def problem(self, tclass: str, perm: str) -> str | None:
+        """Why the ancestor's policy cannot decide ``perm`` of ``tclass`` (or None)."""
+        policy = self.layer.policy
+        if tclass not in policy.classes:
+            return (f"class {tclass} is not defined in {policy.file}: the kernel's "
+                    "handle_unknown setting, which the policy text does not fix, decides")
+        if perm not in policy.classes[tclass]:
+            return (f"permission {perm} of class {tclass} is not defined in {policy.file}: "
+                    "the kernel's handle_unknown setting decides")
+        return None
+
+    def request(self, target: Context, tclass: str, perm: str) -> SELinuxRequest:
+        return SELinuxRequest(self.layer.context, target, tclass, perm, self.layer.booleans)
+
+    def denied(self, target: Context, tclass: str, perm: str) -> str | None:
+        """Why the ancestor denies ``perm`` on ``target`` (None: it allows it)."""
+        key = (target, tclass, perm)
+        if key not in self._decided:
+            outcome = selinux_decide.decide(self.layer.policy, self.request(target, tclass, perm))
+            self._decided[key] = None if outcome.allowed else outcome.reason
+        return self._decided[key]
+
+
+def _exec_leaves(rule: FileRule) -> str | None:
+    """Where an exec rule leads out of the checked profile (None: it stays)."""
+    if rule.deny or rule.exec is None or rule.exec.kind is ExecKind.INHERIT:
+        return None
+    if rule.exec.kind is ExecKind.UNCONFINED:
+        return ("after this exec the task is unconfined by AppArmor and still "
+                "runs as the subject in the SELinux layer; what the SELinux layer then "
+                "denies is not enumerated")
+    return (f"after this exec ({rule.exec}) the task runs under another AppArmor profile, "
+            "still as the subject in the SELinux layer; that profile is not followed yet")
+
+
+class MixedCheck:
+    """``layer``'s AppArmor profile within the SELinux ``ancestor`` (see the module
+    docstring). ``budget`` bounds the product states explored."""
+
+    def __init__(self, layer: Layer, ancestor: Layer, budget: int = DEFAULT_BUDGET):
+        self.layer, self.ancestor = layer, ancestor
+        self.profile: Profile = layer.profile
+        self.host = HostDecisions(ancestor)
+        self.budget = budget
+        self.automata = AutomatonCache()
+        self.product_states = 0
+
+    def run(self) -> CheckResult:
+        start = time.perf_counter()
+        denials: list[Denial] = []
+        undecided: list[Undecided] = []
+        for finding in (*self.transitions(), *self.files(), *self.capabilities(),
+                        *self.network(), *self.tasks(), *self.unmapped()):
+            (denials if isinstance(finding, Denial) else undecided).append(finding)
+        return CheckResult(
+            child=Subject(self.layer.policy.file, self.profile.name),
+            parent=Subject(self.ancestor.policy.file, self.ancestor.subject),
+            denials=tuple(denials), undecided=tuple(dict.fromkeys(undecided)),
+            pairs=((self.profile.name, self.ancestor.subject),),
+            product_states=self.product_states, elapsed=time.perf_counter() - start)
+
+    # -- findings ------------------------------------------------------------------
+
+    def _denial(self, rule, access: Request, denied: list[tuple[SELinuxRequest, str]],
+                reasons: dict[str, list[str]], label: str) -> Denial:
+        why = "; ".join(f"{' '.join(perms)}: {reason}" for reason, perms in reasons.items())
+        return Denial(rule.source if rule is not None else None, access, self.profile.name,
+                      self.ancestor.subject,
+                      f"{label}; the SELinux layer denies {denied[0][0].tclass} {why}",
+                      logged=tuple(dict.fromkeys(avc_line(r, detail=d) for r, d in denied)))
+
+    def _decide(self, target: Context, tclass: str, perms, detail: str = ""
+                ) -> tuple[list, dict, str | None]:
+        """The denied requests (with the audit detail), the denied permissions by
+        reason, or the reason the ancestor's policy cannot decide."""
+        denied, reasons = [], {}
+        for perm in perms:
+            problem = self.host.problem(tclass, perm)
+            if problem:
+                return [], {}, problem
+            why = self.host.denied(target, tclass, perm)
+            if why is not None:
+                denied.append((self.host.request(target, tclass, perm), detail))
+                reasons.setdefault(why, []).append(perm)
+        return denied, reasons, None
+
+    # -- classes -------------------------------------------------------------------
+
+    def transitions(self) -> Iterator[object]:
+        for rule in self.profile.rules_of(FileRule):
+            why = _exec_leaves(rule)
+            if why:
+                yield Undecided(rule.source, why)
+        for hat in self.profile.children:
+            if hat.hat:
+                yield Undecided(hat.source, f"hat {hat.name}: a task may change into it, "
+                                            "and hats are not checked against a SELinux layer yet")
+
+    def files(self) -> Iterator[object]:
+        automaton = self.automata.file(self.profile)
+        if not any(not r.deny for r in automaton.items):
+            return
+        contexts = self.ancestor.file_contexts
+        if contexts is None:
+            for rule in automaton.items:
+                if not rule.deny:
+                    yield Undecided(rule.source, f"layer {self.ancestor.name} has no "
+                                                 "file_contexts: the labels of paths are unknown")
+            return
+        labels = LabelAutomaton.of(contexts)
+        domain = self.automata.domain
+        search = ProductSearch([Component(automaton.dfa, True, automaton.live),
+                                Component(domain, True), Component(labels.dfa)], self.budget)
+
+        def signature(state: tuple[int, ...]):
+            tags = automaton.dfa.tags(state[0])
+            if not tags or not domain.tags(state[1]):
+                return None
+            return (tags, *labels.winner(state[2]))
+        try:
+            regions = search.first_by(signature)
+        except BudgetExhausted as exhausted:
+            self.product_states += search.explored
+            yield Undecided(self.profile.source, f"file rules of {self.profile.name} against "
+                                                 f"the labels of {contexts.file} were not fully "
+                                                 f"explored: {exhausted} (raise --budget)")
+            return
+        self.product_states += search.explored
+        reported: dict[tuple, set[str]] = {}
+        for half in HALVES:
+            for (tags, tclass, index), state in regions.items():
+                rules = [automaton.items[t] for t in sorted(tags)]
+                letters = granted_letters(rules, half)
+                if not letters:
+                    continue
+                entry = contexts.entries[index] if index is not None else None
+                yield from self._region(rules, letters, half, tclass, entry,
+                                        lambda s=state: search.witness(s), reported)
+
+    def _region(self, rules: list[FileRule], letters: set[str], half: Half, tclass: str,
+                entry: FileContextEntry | None, witness, reported: dict) -> Iterator[object]:
+        """Findings of the rules that grant ``letters`` on one region: one per rule and
+        label, for the letters not reported for it yet."""
+        table = DIR_PERMS if tclass == "dir" else FILE_PERMS
+        for rule in rules:
+            if rule.deny or not rule.qualifier.covers(half):
+                continue
+            seen = reported.setdefault((id(rule), tclass, entry), set())
+            mine = (rule.perms & letters) - seen
+            if not mine:
+                continue
+            seen.update(mine)
+            path = witness()
+            if entry is None or entry.context is None:
+                why = (f"file_contexts line {entry.line} says <<none>>" if entry else
+                       "no file_contexts line matches it")
+                yield Undecided(rule.source, f"{path}: {why}, so its label is not known")
+                continue
+            label = (f"{path} is {'a directory' if tclass == 'dir' else 'a file'} labelled "
+                     f"{entry.context} ({Path(self.ancestor.file_contexts.file).name} line "
+                     f"{entry.line})")
+            denied, reasons, problem = self._decide(
+                entry.context, tclass, file_perms(tclass, mine), f'path="{path.rstrip("/") or "/"}"')
+            if problem:
+                yield Undecided(rule.source, f"{label}: {problem}")
+            elif denied:
+                wanted = {r.perm for r, _ in denied}
+                refused = frozenset(l for l in mine if wanted & set(table[l]))
+                yield self._denial(rule, FileRequest(path, refused, half is Half.OWNER),
+                                   denied, reasons, label)
+            elif entries := sorted(ENTRY_PERMS & set(file_perms(tclass, mine))):
+                yield Undecided(rule.source, (
+                    f"{label}: the SELinux layer allows {' '.join(entries)}, which also need "
+                    "add_name or remove_name on the directory that holds it, whose label is "
+                    "not tracked yet"))
+
+    def _named(self, kind, requests: Iterator[Request]) -> Iterator[object]:
+        allows = [r for r in self.profile.rules_of(kind) if not r.deny]
+        seen: set[tuple] = set()
+        for request in requests:
+            if not decide(self.profile, request).allowed:
+                continue
+            rule = next((r for r in allows if r.matches(request)), None)
+            pairs, note = selinux_accesses(self.ancestor.context, request)
+            if not pairs:
+                key = (id(rule), note)
+                if key not in seen:
+                    seen.add(key)
+                    yield Undecided(rule.source if rule else None,
+                                    f"{request_to_text(request)}: {note}")
+                continue
+            for tclass in dict.fromkeys(c for c, _ in pairs):
+                perms = [p for c, p in pairs if c == tclass]
+                detail = (f"capability={CAPABILITIES.index(request.name)}"
+                          if isinstance(request, CapabilityRequest) else "")
+                denied, reasons, problem = self._decide(self.ancestor.context, tclass, perms,
+                                                        detail)
+                key = (id(rule), tclass, problem or bool(denied))
+                if key in seen or not (problem or denied):
+                    continue
+                seen.add(key)
+                label = f"{request_to_text(request)} is class {tclass} on the subject"
+                if problem:
+                    yield Undecided(rule.source if rule else None, f"{label}: {problem}")
+                else:
+                    yield self._denial(rule, request, denied, reasons, label)
+
+    def capabilities(self) -> Iterator[object]:
+        yield from self._named(CapabilityRule, (CapabilityRequest(n) for n in CAPABILITIES))
+
+    def network(self) -> Iterator[object]:
+        def sockets():
+            for family in NETWORK_FAMILIES[1:]:
+                for sock_type in SOCKET_TYPES:
+                    yield NetworkRequest(family, sock_type, None)
+                    for protocol, (_, types) in PROTOCOLS.items():
+                        if sock_type in types:
+                            yield NetworkRequest(family, sock_type, protocol)
+        yield from self._named(NetworkRule, sockets())
+
+    def tasks(self) -> Iterator[object]:
+        """Signals and ptrace: a permission the other task uses is not the layer's; one
+        the layer's task uses needs the other task's context in the SELinux layer."""
+        for kind in (SignalRule, PtraceRule):
+            for rule in self.profile.rules_of(kind):
+                if rule.deny:
+                    continue
+                own = rule.perms - {"receive", "readby", "tracedby"}
+                if own:
+                    yield Undecided(rule.source, f"{' '.join(sorted(own))}: the other task's "
+                                                 "SELinux context is not known from its "
+                                                 "AppArmor label")
+
+    def unmapped(self) -> Iterator[object]:
+        mapped = (FileRule, CapabilityRule, NetworkRule, SignalRule, PtraceRule)
+        for rule in self.profile.effective_rules():
+            if not isinstance(rule, mapped) and not rule.deny:
+                kind = getattr(rule, "kind", type(rule).__name__.removesuffix("Rule").lower())
+                yield Undecided(rule.source, f"{kind} rules have no SELinux mapping yet")
+
+
+def check_mixed(layer: Layer, ancestor: Layer, budget: int = DEFAULT_BUDGET) -> CheckResult:
+    """``layer`` (AppArmor) within ``ancestor`` (SELinux): see :class:`MixedCheck`."""
+    return MixedCheck(layer, ancestor, budget).run()
