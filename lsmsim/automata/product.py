@@ -30,11 +30,14 @@ ANY_POSITION = None
 @dataclass(frozen=True)
 class Component:
     """A DFA in the product. Where ``prune`` is set, a state that holds none of the
-    ``live`` positions (:data:`ANY_POSITION`: none at all) is not expanded."""
+    ``live`` positions (:data:`ANY_POSITION`: none at all) is not expanded. Pruning
+    components that name the same ``group`` prune together: the state is cut only
+    when every one of them holds none of its live positions."""
 
     dfa: LazyDFA
     prune: bool = False
     live: frozenset[int] | None = ANY_POSITION
+    group: str | None = None
 
 
 class BudgetExhausted(Exception):
@@ -70,7 +73,13 @@ class ProductSearch:
         previous = self.previous
         previous[start] = None
         queue = deque([start])
-        live = [(k, c.dfa, c.live) for k, c in enumerate(self.components) if c.prune]
+        groups: dict[object, list] = {}
+        for k, c in enumerate(self.components):
+            if c.prune:
+                groups.setdefault(c.group if c.group is not None else k, []).append(
+                    (k, c.dfa, c.live))
+        single = [members[0] for members in groups.values() if len(members) == 1]
+        joint = [members for members in groups.values() if len(members) > 1]
         dfas = [c.dfa for c in self.components]
         columns, representative = self.columns, self.representative
         moves: dict[tuple[int, ...], list] = {}
@@ -80,7 +89,9 @@ class ProductSearch:
             if self.explored > self.budget:
                 raise BudgetExhausted(self.budget)
             yield state
-            if any(not dfa.holds_any(state[k], mask) for k, dfa, mask in live):
+            if any(not dfa.holds_any(state[k], mask) for k, dfa, mask in single) or any(
+                    not any(dfa.holds_any(state[k], mask) for k, dfa, mask in members)
+                    for members in joint):
                 continue
             rows = [dfa.row(s) for dfa, s in zip(dfas, state)]
             # The successors depend on the rows alone, and states share rows.

@@ -40,6 +40,19 @@ def file_automaton(rules: tuple[FileRule, ...]) -> TaggedAutomaton:
     return TaggedAutomaton(rules, LazyDFA(nfa), _live(rules, nfa))
 
 
+def link_automaton(rules: tuple) -> TaggedAutomaton:
+    """Link rules as one automaton: tag ``2 i`` is rule ``i``'s new-name glob,
+    ``2 i + 1`` its target glob."""
+    nfa = TaggedNFA.of([g.regex for r in rules for g in (r.link, r.target)], MAX_PATH)
+    live = {0}
+    for i, rule in enumerate(rules):
+        if not rule.deny:
+            live.update(nfa.spans[2 * i])
+            live.update(nfa.spans[2 * i + 1])
+    return TaggedAutomaton(tuple(r for r in rules for _ in (0, 1)), LazyDFA(nfa),
+                           frozenset(live))
+
+
 def attachment_automaton(profiles: list) -> TaggedAutomaton:
     """The attachment globs of ``profiles`` as one automaton."""
     nfa = TaggedNFA.of([p.attachment.regex for p in profiles], MAX_PATH)

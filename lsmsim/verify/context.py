@@ -71,4 +71,6 @@ class CheckContext:
     budget: Budget = field(default_factory=Budget)
     stats: Stats = field(default_factory=Stats)
     engine: str = "automata"  # how string-matching classes are decided: automata | z3
+    # What several checks of this pair read, computed once (e.g. the path product).
+    shared: dict = field(default_factory=dict)
 

@@ -8,15 +8,14 @@ parent's file DFAs, their link-glob DFAs and the canonical-path domain) collects
 signatures a new name or a target can have, each with its shortest path; every pair
 of a new-name signature and a target signature is then decided with
 :func:`lsmsim.model.decision.link_allowed` on both sides. Visiting every reachable
-signature makes an empty result a proof."""
+signature makes an empty result a proof. The search is the one the file check makes
+(:func:`lsmsim.verify.path_check.path_product`), which carries the link automata."""
 from __future__ import annotations
 
 from typing import Iterator
 
-from ..automata.dfa import LazyDFA
-from ..automata.nfa import MAX_PATH, TaggedNFA
-from ..automata.product import BudgetExhausted, Component, ProductSearch
-from ..automata.profile import TaggedAutomaton
+from ..automata.product import BudgetExhausted
+from ..automata.profile import link_automaton  # noqa: F401  (callers import it from here)
 from ..model.decision import (exec_applies, exec_deciders, granted_letters, link_allowed,
                               matching)
 from ..model.exec_type import exec_subset
@@ -25,21 +24,10 @@ from ..simulate.decide import decide
 from .context import CheckContext
 from .file_check import HALVES
 from .link_check import link_denial_reason
+from .path_check import path_product
 from .result import Denial, Undecided
 
 NEW, TARGET = 0, 1
-
-
-def link_automaton(rules: tuple[LinkRule, ...]) -> TaggedAutomaton:
-    """Tag ``2 i`` is rule ``i``'s new-name glob, ``2 i + 1`` its target glob."""
-    nfa = TaggedNFA.of([g.regex for r in rules for g in (r.link, r.target)], MAX_PATH)
-    live = {0}
-    for i, rule in enumerate(rules):
-        if not rule.deny:
-            live.update(nfa.spans[2 * i])
-            live.update(nfa.spans[2 * i + 1])
-    return TaggedAutomaton(tuple(r for r in rules for _ in (NEW, TARGET)), LazyDFA(nfa),
-                           frozenset(live))
 
 
 class _Path:
@@ -69,33 +57,20 @@ def _decides(rules, new: _Path, target: _Path, half) -> bool:
 
 
 def check_link_paths(ctx: CheckContext) -> Iterator[object]:
-    pair, cache = ctx.pair, ctx.automata
+    pair = ctx.pair
     child_links = pair.child.rules_of(LinkRule)
     if all(rule.deny for rule in child_links):
         return
     parent_links = pair.parent.rules_of(LinkRule)
-    child_files, parent_files = cache.file(pair.child), cache.file(pair.parent)
-    child = cache.keyed(("links", id(pair.child)), pair.child, lambda: link_automaton(child_links))
-    parent = cache.keyed(("links", id(pair.parent)), pair.parent,
-                         lambda: link_automaton(parent_links))
-    search = ProductSearch([Component(child.dfa, True, child.live), Component(parent.dfa),
-                            Component(child_files.dfa), Component(parent_files.dfa),
-                            Component(cache.domain, True)], max(0, ctx.budget.remaining))
-    def signature(state: tuple[int, ...]) -> tuple | None:
-        tags = child.dfa.tags(state[0])
-        if not tags or not cache.domain.tags(state[4]):
-            return None
-        return (tags, parent.dfa.tags(state[1]), child_files.dfa.tags(state[2]),
-                parent_files.dfa.tags(state[3]))
     try:
-        signatures = search.first_by(signature)
+        product = path_product(ctx)
     except BudgetExhausted as exhausted:
-        ctx.budget.spend(search.explored)
         yield Undecided(pair.child.source, f"link rules of {pair.child.name} were not fully "
                                            f"explored: {exhausted} (raise --budget)")
         return
-    ctx.budget.spend(search.explored)
-    ctx.stats.product_states += search.explored
+    search, signatures = product.search, product.link_signatures
+    child, parent = product.child_links, product.parent_links
+    child_files, parent_files = product.child, product.parent
     # Paths that decide alike in either role are one: keep the first (shortest) of each.
     news: dict[tuple, tuple] = {}
     targets: dict[tuple, tuple] = {}

@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..automata.product import BudgetExhausted, Component, ProductSearch
+from ..automata.profile import link_automaton
+from ..model.link import LinkRule
 from ..model.decision import (attachment_pool, exec_applies, exec_deciders, exec_target,
                               granted_letters, matching)
 from ..model.rules import ExecKind
@@ -30,14 +32,21 @@ def _needs_attachments(rules) -> bool:
 
 class PathProduct:
     """The product of one pair of profiles, explored once, as signatures: the tags
-    each automaton accepts at a reachable canonical path, with the shortest path."""
+    each automaton accepts at a reachable canonical path, with the shortest path.
+
+    ``signatures`` are those of the file rules (child file tags, parent file tags,
+    then the attachment tags where exec attaches by path). Where the child has link
+    rules the same search carries both sides' link automata, and ``link_signatures``
+    holds (child link tags, parent link tags, child file tags, parent file tags): the
+    file and the link checks read one product rather than exploring two alike.
+    """
 
     def __init__(self, ctx: CheckContext):
         pair, cache = ctx.pair, ctx.automata
         self.child = cache.file(pair.child)
         self.parent = cache.file(pair.parent)
-        components = [Component(self.child.dfa, True, self.child.live), Component(self.parent.dfa),
-                      Component(cache.domain, True)]
+        components = [Component(self.child.dfa, True, self.child.live, "grants"),
+                      Component(self.parent.dfa), Component(cache.domain, True)]
         self.child_pool = self.parent_pool = []
         if _needs_attachments(self.child.items) or _needs_attachments(self.parent.items):
             self.child_pool = attachment_pool(pair.child_policy, pair.child)
@@ -45,22 +54,59 @@ class PathProduct:
         self.child_attach = cache.attachment(self.child_pool) if self.child_pool else None
         self.parent_attach = cache.attachment(self.parent_pool) if self.parent_pool else None
         components += [Component(a.dfa) for a in (self.child_attach, self.parent_attach) if a]
+        self.child_links = self.parent_links = None
+        child_links = pair.child.rules_of(LinkRule)
+        if any(not rule.deny for rule in child_links):
+            parent_links = pair.parent.rules_of(LinkRule)
+            self.child_links = cache.keyed(("links", id(pair.child)), pair.child,
+                                           lambda: link_automaton(child_links))
+            self.parent_links = cache.keyed(("links", id(pair.parent)), pair.parent,
+                                            lambda: link_automaton(parent_links))
+            components += [Component(self.child_links.dfa, True, self.child_links.live, "grants"),
+                           Component(self.parent_links.dfa)]
         self.search = ProductSearch(components, max(0, ctx.budget.remaining))
         self.domain = cache.domain
         self.signatures: dict[Signature, tuple[int, ...]] = {}
+        self.link_signatures: dict[Signature, tuple[int, ...]] = {}
+        self.exhausted: BudgetExhausted | None = None
+        self.explored = False
 
     def explore(self) -> None:
-        """Visit every reachable product state; raises :class:`BudgetExhausted`."""
+        """Visit every reachable product state (once); raises :class:`BudgetExhausted`."""
+        if self.exhausted is not None:
+            raise self.exhausted
+        if self.explored:
+            return
         child, parent, domain = self.child.dfa, self.parent.dfa, self.domain
         extra = [a.dfa for a in (self.child_attach, self.parent_attach) if a]
+        files = 3 + len(extra)
+        links = [a.dfa for a in (self.child_links, self.parent_links) if a]
 
         def signature(state: tuple[int, ...]) -> Signature | None:
+            if not domain.tags(state[2]):
+                return None
             tags = child.tags(state[0])
-            if not tags or not domain.tags(state[2]):
+            link_tags = links[0].tags(state[files]) if links else frozenset()
+            if not tags and not link_tags:
                 return None
             return (tags, parent.tags(state[1]),
-                    *(dfa.tags(s) for dfa, s in zip(extra, state[3:])))
-        self.signatures = self.search.first_by(signature)
+                    *(dfa.tags(s) for dfa, s in zip(extra, state[3:files])),
+                    *((link_tags, links[1].tags(state[files + 1])) if links else ()))
+        try:
+            found = self.search.first_by(signature)
+        except BudgetExhausted as exhausted:
+            self.exhausted = exhausted
+            raise
+        self.explored = True
+        # ``found`` is in the order the search met the states: the first state of each
+        # projection below is its shortest (and most readable) path.
+        width = files - 1
+        for key, state in found.items():
+            if key[0]:
+                self.signatures.setdefault(key[:width], state)
+            if links and key[width]:
+                self.link_signatures.setdefault((key[width], key[width + 1], key[0], key[1]),
+                                                state)
 
     def matched(self, key: Signature) -> tuple[list, list, set, set]:
         """The matching child rules, parent rules and attached profiles (by id)."""
@@ -73,20 +119,31 @@ class PathProduct:
         return child, parent, child_attached, parent_attached
 
 
+def path_product(ctx: CheckContext) -> PathProduct:
+    """The pair's :class:`PathProduct`, made once for every check of the pair; the
+    budget is charged for its states once, when it is first explored."""
+    product = ctx.shared.get(PathProduct)
+    if product is None:
+        product = ctx.shared[PathProduct] = PathProduct(ctx)
+        try:
+            product.explore()
+        finally:
+            ctx.budget.spend(product.search.explored)
+            ctx.stats.product_states += product.search.explored
+    product.explore()  # a product the budget cut short says so to every check
+    return product
+
+
 def check_paths(ctx: CheckContext) -> Iterator[object]:
     """File permissions (every letter but 'l') and exec transitions of one pair."""
-    product = PathProduct(ctx)
     try:
-        product.explore()
+        product = path_product(ctx)
     except BudgetExhausted as exhausted:
-        ctx.budget.spend(product.search.explored)
         source = ctx.pair.child.source
         yield Undecided(source, f"file and exec rules of {ctx.pair.child.name} against "
                                 f"{ctx.pair.parent.name} were not fully explored: {exhausted} "
                                 "(raise --budget)")
         return
-    ctx.budget.spend(product.search.explored)
-    ctx.stats.product_states += product.search.explored
     yield from _file_denials(ctx, product)
     yield from _exec_pairs(ctx, product)
 
