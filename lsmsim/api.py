@@ -20,6 +20,8 @@ from .verify.result import CheckResult
 if TYPE_CHECKING:
     from .cache import PolicyCache
     from .verify.explain import Explanation
+    from .verify.measure import DenialMeasure
+    from .verify.measure_listing import PathListing
     from .model.selinux import SELinuxPolicy
 
 # Statements only the SELinux policy language has ("allow" is AppArmor's too).
@@ -123,10 +125,32 @@ def explain(child: Policy, within: Policy, child_profile: str | None = None,
     return explanation
 
 
+def measure(result: CheckResult, child: Policy, within: Policy, child_profile: str | None = None,
+            parent_profile: str | None = None, length: int | None = None,
+            paths: "str | Path | PathListing | None" = None,
+            cache: "PolicyCache | None" = None) -> "tuple[DenialMeasure | None, ...]":
+    """How large each expansion of ``result`` (the check of ``child`` within
+    ``within``, profiles as given to :func:`check`) is: per file or exec denial, the
+    exact number of canonical paths of at most ``length`` bytes (default 255) it
+    covers and, with ``paths`` (a listing file, one path per line), the listed paths
+    it exposes; None for denials of other classes. AppArmor policies only."""
+    from .verify.measure import DEFAULT_LENGTH, ExpansionMeasure
+    from .verify.measure_listing import PathListing
+    if not isinstance(child, Policy) or not isinstance(within, Policy):
+        raise UsageError("measure applies to AppArmor policies only")
+    length = DEFAULT_LENGTH if length is None else length
+    if length < 0:
+        raise UsageError(f"the length bound must be 0 or more, not {length}")
+    listing = PathListing.read(paths) if isinstance(paths, (str, Path)) else paths
+    automata = cache.automata(child, within) if cache is not None else None
+    return ExpansionMeasure(result, child, within, child_profile, parent_profile, length,
+                            listing, automata=automata).measures()
+
+
 def decide_request(policy: Policy, request: Request, profile: str | None = None) -> Decision:
     """What one profile of ``policy`` decides for a concrete request."""
     return decide(select_profile(policy, profile), request)
 
 
 __all__ = ["Policy", "Profile", "CheckResult", "Decision", "UsageError", "check",
-           "decide_request", "detect_lsm", "explain", "load"]
+           "decide_request", "detect_lsm", "explain", "load", "measure"]

@@ -75,6 +75,14 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--explain", action="store_true", help="also explain the verdict: "
                        "the parent rules covering each child rule, the closest parent rules "
                        "of each denial (AppArmor; text or json)")
+    check.add_argument("--measure", action="store_true", help="also measure each file and "
+                       "exec expansion: the canonical paths it covers, counted exactly "
+                       "(AppArmor; one child and one parent)")
+    check.add_argument("--measure-length", type=int, default=None, metavar="N",
+                       help="count paths of at most N bytes (default 255; implies --measure)")
+    check.add_argument("--paths", metavar="LISTING", help="a listing of real paths, one per "
+                       "line (find / -xdev, scripts/make_path_listing.py): name those each "
+                       "expansion exposes (implies --measure)")
 
     explain = sub.add_parser("explain", help="check, and show which parent rules cover each "
                              "child rule and which come closest to each denial (AppArmor)")
@@ -177,7 +185,14 @@ def _bounds(args) -> dict:
     return kwargs
 
 
+def _measuring(args) -> bool:
+    return args.measure or args.measure_length is not None or args.paths is not None
+
+
 def _check(args) -> int:
+    if _measuring(args) and (args.explain or args.stack or not args.child
+                             or many_children(args.child)):
+        raise LsmsimError("--measure needs one --child and one --parent, without --explain")
     if args.explain:
         return _explain(args)
     if args.stack:
@@ -201,7 +216,23 @@ def _check(args) -> int:
     parent = api.load(args.parent, args.include, args.lsm, cache=cache)
     result = api.check(child, parent, args.child_profile, args.parent_profile, cache=cache,
                        **kwargs)
+    if _measuring(args):
+        return _emit(_measured(result, child, parent, cache, args), args)
     return _emit(Run.of_check(result, parent), args)
+
+
+def _measured(result, child, parent, cache, args) -> Run:
+    """The check's run with each denial's measure under it (text) or in it (JSON)."""
+    from .batch.pairs import pairs_of_check
+    from .report.json_report import result_to_dict
+    from .report.measure import add_measures, measure_lines
+    from .report.text import result_to_text
+    measures = api.measure(result, child, parent, args.child_profile, args.parent_profile,
+                           args.measure_length, args.paths, cache)
+    return Run(pairs_of_check(result),
+               lambda: result_to_text(result, [measure_lines(m) for m in measures]),
+               lambda: add_measures(result_to_dict(result), measures),
+               lambda: pairs_of_check(result, parent))
 
 
 def _explain(args) -> int:

@@ -87,14 +87,15 @@ class ExpansionMeasure:
     ``length`` bounds the paths counted (bytes); ``listing`` adds the listed paths
     each expansion exposes, ``examples`` of them named. ``alphabet`` restricts the
     bytes paths are made of (every byte by default); ``budget`` bounds the product
-    states of each pair of profiles.
+    states of each pair of profiles; ``automata`` are automata compiled earlier for
+    these policies (the check's).
     """
 
     def __init__(self, result: CheckResult, child_policy: Policy, parent_policy: Policy,
                  child_profile: str | None = None, parent_profile: str | None = None,
                  length: int = DEFAULT_LENGTH, listing: PathListing | None = None,
                  alphabet: bytes = ALL_BYTES, budget: int = DEFAULT_BUDGET,
-                 examples: int = EXAMPLES):
+                 examples: int = EXAMPLES, automata: AutomatonCache | None = None):
         self.result = result
         self.child_policy = child_policy
         self.parent_policy = parent_policy
@@ -105,7 +106,7 @@ class ExpansionMeasure:
         self.alphabet = alphabet
         self.budget = budget
         self.examples = examples
-        self.automata = AutomatonCache()
+        self.automata = automata if automata is not None else AutomatonCache()
 
     def results(self) -> Iterator[tuple[Denial, DenialMeasure | None]]:
         """Each denial of the result with its measure (None: not a path class)."""
