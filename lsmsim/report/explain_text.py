@@ -64,14 +64,16 @@ def rule_lines(rule: RuleExplanation) -> list[str]:
         if status == COVERED:
             lines.append(f"    {label}: covered by")
         elif status == EXPANDED:
-            lines.append(f"    {label}: EXPANDED, the parent denies part of it; the rest "
-                         "is covered by" if parents else f"    {label}: EXPANDED, the parent "
-                         "denies it")
+            lines.append(f"    {label}: EXPANDED (see the denials); where the parent "
+                         "grants it, by" if parents else f"    {label}: EXPANDED, no parent "
+                         "rule grants it")
         else:
             lines.append(f"    {label}: not granted (the child's own rules leave nothing)")
         lines.extend(f"        {_where(p)}" for p in parents[:MAX_LISTED])
         if len(parents) > MAX_LISTED:
             lines.append(f"        ... and {len(parents) - MAX_LISTED} more")
+    if rule.denials:
+        lines.append(f"    denials: {rule.denials} reported on this rule (above)")
     lines.extend(f"    note: {note}" for note in rule.notes)
     return lines
 

@@ -65,15 +65,18 @@ class RuleExplanation:
     kinds: tuple[str, ...]
     permissions: tuple[PermissionCover, ...]
     notes: tuple[str, ...] = ()
+    denials: int = 0  # of the check's denials, those reported on this rule
 
     @property
     def covered(self) -> bool:
-        """Every permission the rule grants is covered, and nothing was left out."""
-        return not self.notes and all(p.status != EXPANDED for p in self.permissions)
+        """Every permission the rule grants is covered, no denial names the rule, and
+        nothing was left out."""
+        return not self.notes and not self.denials and all(p.status != EXPANDED
+                                                             for p in self.permissions)
 
     def to_json(self) -> dict:
         return {"rule": self.rule.to_json(), "explanation": {
-            "classes": list(self.kinds), "covered": self.covered,
+            "classes": list(self.kinds), "covered": self.covered, "denials": self.denials,
             "permissions": [p.to_json() for p in self.permissions], "notes": list(self.notes)}}
 
 
@@ -185,6 +188,29 @@ def explain_pair(ctx: CheckContext) -> PairExplanation:
                                   _in_order(e["permissions"]), tuple(dict.fromkeys(e["notes"])))
                   for source, e in by_source.items())
     return PairExplanation(profile.name, ctx.pair.parent.name, rules, note)
+
+
+def with_denials(pair: PairExplanation, denials: tuple[Denial, ...]) -> PairExplanation:
+    """``pair`` with the check's denials on its rules counted. A denied exec whose
+    letter 'x' the parent grants (the transition leads beyond the parent's domain)
+    turns that 'x' from covered to expanded."""
+    mine = [d for d in denials if d.rule is not None and d.child_profile == pair.child
+            and d.denied_by == pair.parent]
+    if not mine:
+        return pair
+    counts: dict[Source, int] = {}
+    execs: set[tuple[Source, str]] = set()
+    for denial in mine:
+        counts[denial.rule] = counts.get(denial.rule, 0) + 1
+        if isinstance(denial.access, ExecRequest):
+            execs.add((denial.rule, "owner" if denial.access.owner else "other"))
+    rules = []
+    for rule in pair.rules:
+        permissions = tuple(replace(p, status=EXPANDED) if p.permission == "x"
+                            and p.status == COVERED and (rule.rule, p.half) in execs else p
+                            for p in rule.permissions)
+        rules.append(replace(rule, permissions=permissions, denials=counts.get(rule.rule, 0)))
+    return replace(pair, rules=tuple(rules))
 
 
 # -- denials ---------------------------------------------------------------------------------
@@ -323,8 +349,8 @@ class ExplainQuery:
                                  if self.engine in ENGINES else None, engine=self.engine,
                                  budget=self.budget, automata=self.automata)
         result = check.run()
-        return Explanation(result, tuple(pairs), explain_denials(self.parent_policy,
-                                                                 result.denials))
+        return Explanation(result, tuple(with_denials(p, result.denials) for p in pairs),
+                           explain_denials(self.parent_policy, result.denials))
 
     def results(self) -> Iterator[RuleExplanation]:
         yield from self.run().rules
