@@ -52,7 +52,9 @@ def _planted(path: Path) -> set[int]:
 def test_every_shipped_stack_has_its_verdict(checked):
     expected = {"libvirt-lxd": Verdict.CONTAINED, "libvirt-lxd-expands": Verdict.EXPANSIONS,
                 "selinux-svirt": Verdict.CONTAINED, "selinux-svirt-expands": Verdict.EXPANSIONS,
-                "mixed-svirt-apparmor": Verdict.CONTAINED, "selinux-nested": Verdict.EXPANSIONS}
+                "mixed-svirt-apparmor": Verdict.CONTAINED,
+                "mixed-svirt-apparmor-expands": Verdict.EXPANSIONS,
+                "selinux-nested": Verdict.EXPANSIONS}
     assert {name: result.verdict for name, (_, result) in checked.items()} == expected
     for name, (_, result) in checked.items():
         assert not any(p.result.undecided for p in result.checked), name
@@ -146,10 +148,25 @@ def test_a_layer_runs_with_its_own_booleans(tmp_path, nfs, denied):
     assert found == denied
 
 
-def test_mixed_stack_compares_each_lsm_in_its_own_terms(checked):
+def test_mixed_stack_checks_apparmor_layers_within_the_selinux_host(checked):
     _, result = checked["mixed-svirt-apparmor"]
     relations = {(p.ancestor, p.child): p.relation for p in result.pairs}
-    assert relations == {("host", "agent"): "not compared", ("agent", "worker"): "parent"}
+    assert relations == {("host", "agent"): "parent", ("agent", "worker"): "parent",
+                         ("host", "worker"): "ancestor"}
+
+
+def test_a_selinux_layer_under_apparmor_is_not_compared(tmp_path):
+    (tmp_path / "stack.toml").write_text(f"""
+[layers.top]
+policy = "{STACKS / '../containers/vm-agent-within.aa'}"
+include = ["{STACKS / '../apparmor.d'}"]
+[layers.below]
+parent = "top"
+policy = "{STACKS / '../selinux/svirt-parent.conf'}"
+subject = "system_u:system_r:svirt_t:s0:c1,c2"
+""")
+    result = check_stack(load_stack(tmp_path / "stack.toml"))
+    assert [(p.relation, p.result) for p in result.pairs] == [("not compared", None)]
 
 
 # --- simulate agrees with check -------------------------------------------------------------

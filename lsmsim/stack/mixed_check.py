@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from ..automata.dfa import LazyDFA
@@ -115,9 +115,24 @@ class HostDecisions:
         """Why the ancestor denies ``perm`` on ``target`` (None: it allows it)."""
         key = (target, tclass, perm)
         if key not in self._decided:
-            outcome = selinux_decide.decide(self.layer.policy, self.request(target, tclass, perm))
-            self._decided[key] = None if outcome.allowed else outcome.reason
+            request = self.request(target, tclass, perm)
+            outcome = selinux_decide.decide(self.layer.policy, request)
+            self._decided[key] = None if outcome.allowed else \
+                outcome.reason + self._boolean_note(request)
         return self._decided[key]
+
+    def _boolean_note(self, request: SELinuxRequest) -> str:
+        """Which single boolean, set the other way, would allow ``request``: the
+        layer's setting is what denies it."""
+        policy, values = self.layer.policy, selinux_decide.booleans_of(
+            self.layer.policy, self.layer.booleans)
+        for name in sorted(policy.booleans):
+            flipped = replace(request, booleans=((name, not values[name]),
+                                                 *((n, v) for n, v in request.booleans
+                                                   if n != name)))
+            if selinux_decide.decide(policy, flipped).allowed:
+                return f" while {name} is {'on' if values[name] else 'off'}"
+        return ""
 
 
 def _exec_leaves(rule: FileRule) -> str | None:

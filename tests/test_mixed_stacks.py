@@ -1,0 +1,419 @@
+"""AppArmor layers proven within a SELinux ancestor (mixed stacks), held against ground
+truth: libselinux's own lookup (``selabel_lookup`` through the ``selinux`` bindings of
+the system's Python) for the labels, libsepol and setools on the host policy compiled by
+checkpolicy for the decisions, and the stack simulator for every witness."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lsmsim.automata.posix_regex import RegexSyntaxError, has_meta_chars, parse_spec
+from lsmsim.model.regex import CompiledRegex
+from lsmsim.model.requests import FileRequest
+from lsmsim.stack import check_stack, load_stack, simulate
+from lsmsim.stack.file_contexts import read_file_contexts
+from lsmsim.stack.mapping import DIR_PERMS, FILE_PERMS
+from lsmsim.stack.simulate import ALLOWED, DENIED
+from lsmsim.verify.result import Verdict
+
+from .conftest import MODELS
+from .selinux_oracle import Libsepol, compile_policy
+
+STACKS = MODELS / "stacks"
+HOST_FC = STACKS / "svirt-host.fc"
+HOST_POLICY = MODELS / "selinux" / "svirt-parent.conf"
+SYSTEM_PYTHON = "/usr/bin/python3"
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+# Run by the system's Python, which has the libselinux bindings: the label libselinux
+# gives each (path, mode) of a file_contexts file.
+_LOOKUP = textwrap.dedent("""
+    import json, sys, selinux
+    query = json.load(sys.stdin)
+    opt = selinux.selinux_opt()
+    opt.type, opt.value = selinux.SELABEL_OPT_PATH, query["fc"]
+    handle = selinux.selabel_open(selinux.SELABEL_CTX_FILE, opt, 1)
+    out = []
+    for path, mode in query["paths"]:
+        try:
+            out.append(selinux.selabel_lookup_raw(handle, path, mode)[1])
+        except OSError:
+            out.append(None)
+    print(json.dumps(out))
+""")
+S_IFREG, S_IFDIR = 0o100000, 0o040000
+
+
+def libselinux_labels(fc: Path, paths: list[str]) -> list[str | None]:
+    """libselinux's label for each path (a trailing ``/`` is a directory); None where
+    it gives none (no match, or ``<<none>>``)."""
+    if shutil.which(SYSTEM_PYTHON) is None:
+        pytest.skip(f"{SYSTEM_PYTHON} is absent")
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import selinux"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("the selinux bindings are not installed for the system's Python "
+                    "(Debian package python3-selinux)")
+    query = {"fc": str(fc), "paths": [[p.rstrip("/") or "/", S_IFDIR if p.endswith("/")
+                                       else S_IFREG] for p in paths]}
+    done = subprocess.run([SYSTEM_PYTHON, "-c", _LOOKUP], input=json.dumps(query),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def lsmsim_labels(fc: Path, paths: list[str]) -> list[str | None]:
+    contexts = read_file_contexts(fc)
+    return [str(context) if context else None
+            for _, context, _ in (contexts.lookup(p) for p in paths)]
+
+
+@pytest.fixture(scope="module")
+def stacks():
+    return {name: (stack := load_stack(STACKS / f"{name}.toml"), check_stack(stack))
+            for name in ("mixed-svirt-apparmor", "mixed-svirt-apparmor-expands")}
+
+
+@pytest.fixture(scope="module")
+def host_binary(tmp_path_factory) -> Path:
+    return compile_policy(HOST_POLICY, tmp_path_factory.mktemp("host") / "policy.33")
+
+
+def _pair(result, ancestor, child):
+    return next(p for p in result.pairs if (p.ancestor, p.child) == (ancestor, child))
+
+
+def _planted(path: Path) -> set[int]:
+    return {n for n, line in enumerate(path.read_text().splitlines(), 1)
+            if "EXPANDS" in line and not line.lstrip().startswith("#")}
+
+
+_AVC = re.compile(r"avc:  denied  \{ (\S+) \} for  (?:path=\"(?P<path>[^\"]*)\" )?"
+                  r"scontext=(\S+) tcontext=(\S+) tclass=(\S+) permissive=0")
+
+
+def _avcs(denial) -> list[tuple[str, str, str, str, str | None]]:
+    """(scontext, tcontext, class, permission, path) of each AVC line a denial logs."""
+    out = []
+    for line in denial.logged:
+        match = _AVC.fullmatch(line)
+        assert match, line
+        perm, path, scontext, tcontext, tclass = match.groups()
+        out.append((scontext, tcontext, tclass, perm, path))
+    return out
+
+
+# --- verdicts ---------------------------------------------------------------------------
+
+def test_mixed_stack_is_proven_contained(stacks):
+    """Both AppArmor layers are proven within the SELinux host, the worker within the agent."""
+    _, result = stacks["mixed-svirt-apparmor"]
+    assert result.verdict is Verdict.CONTAINED
+    assert {(p.ancestor, p.child, p.relation) for p in result.pairs} == {
+        ("host", "agent", "parent"), ("agent", "worker", "parent"),
+        ("host", "worker", "ancestor")}
+    for pair in result.pairs:
+        assert pair.result.verdict is Verdict.CONTAINED and not pair.result.undecided
+        assert pair.result.product_states > 0
+
+
+def test_planted_expansions_are_found_and_nothing_else(stacks):
+    """Every line marked EXPANDS, and no other, is reported on the pair host -> agent."""
+    stack, result = stacks["mixed-svirt-apparmor-expands"]
+    assert result.verdict is Verdict.EXPANSIONS
+    pair = _pair(result, "host", "agent").result
+    assert not pair.undecided
+    model = Path(stack.layer("agent").policy.file)
+    assert {d.rule.line for d in pair.denials} == _planted(model)
+    assert _pair(result, "agent", "worker").result.verdict is Verdict.CONTAINED
+    assert _pair(result, "host", "worker").result.verdict is Verdict.CONTAINED
+
+
+def test_the_mcs_denial_names_the_constraint(stacks):
+    """Guest 2's disk: the TE rules allow svirt_image_t, the MCS constraint refuses c3,c4."""
+    _, result = stacks["mixed-svirt-apparmor-expands"]
+    denial = next(d for d in _pair(result, "host", "agent").result.denials
+                  if d.access.path == "/var/lib/libvirt/images/vm2.qcow2")
+    assert "mlsconstrain" in denial.reason and "svirt_image_t:s0:c3,c4" in denial.reason
+    assert {perm for *_, perm, _ in _avcs(denial)} == {"read", "open"}
+    assert denial.logged[0] == (
+        'avc:  denied  { open } for  path="/var/lib/libvirt/images/vm2.qcow2" '
+        "scontext=system_u:system_r:svirt_t:s0:c1,c2 "
+        "tcontext=system_u:object_r:svirt_image_t:s0:c3,c4 tclass=file permissive=0")
+
+
+# --- every witness against ground truth ---------------------------------------------------
+
+def _witnesses(stacks):
+    for name, (stack, result) in stacks.items():
+        for pair in result.checked:
+            if stack.layer(pair.ancestor).lsm == "selinux":
+                for denial in pair.result.denials:
+                    yield stack, pair, denial
+
+
+def test_every_witness_is_confirmed_by_the_stack_simulator(stacks):
+    count = 0
+    for stack, pair, denial in _witnesses(stacks):
+        outcome = simulate(stack, denial.access, pair.child)
+        statuses = {d.layer: d.status for d in outcome.decisions}
+        assert statuses[pair.child] == ALLOWED and statuses[pair.ancestor] == DENIED
+        host = next(d for d in outcome.decisions if d.layer == pair.ancestor)
+        assert set(host.audit) == set(denial.logged)
+        count += 1
+    assert count == 8
+
+
+def test_every_witness_label_agrees_with_libselinux(stacks):
+    """selabel_lookup on the .fc file gives each witness path the label lsmsim used."""
+    paths = sorted({d.access.path for _, _, d in _witnesses(stacks)})
+    assert paths
+    expected = libselinux_labels(HOST_FC, paths)
+    assert lsmsim_labels(HOST_FC, paths) == expected
+    for stack, pair, denial in _witnesses(stacks):
+        label = expected[paths.index(denial.access.path)]
+        assert all(tcontext == label for _, tcontext, *_ in _avcs(denial))
+
+
+def test_every_witness_is_denied_by_libsepol_on_the_compiled_host(stacks, host_binary):
+    """libsepol's compute_av on checkpolicy's binary denies every logged permission
+    (the boolean virt_use_nfs at its default, off)."""
+    sepol = Libsepol(host_binary)
+    checked = 0
+    for _, _, denial in _witnesses(stacks):
+        for scontext, tcontext, tclass, perm, _ in _avcs(denial):
+            assert not sepol.allowed(scontext, tcontext, tclass, perm), (tcontext, tclass, perm)
+            checked += 1
+    assert checked >= 20
+
+
+_TE_RULES = textwrap.dedent("""
+    import json, sys, setools
+    query = json.load(sys.stdin)
+    policy = setools.SELinuxPolicy(query["binary"])
+    out = []
+    for source, target, tclass, perm in query["accesses"]:
+        rules = setools.TERuleQuery(policy, ruletype=["allow"], source=source, target=target,
+                                    tclass=[tclass], perms={perm}).results()
+        conditions = []
+        for rule in rules:
+            try:
+                conditions.append(str(rule.conditional))
+            except Exception:
+                conditions.append(None)
+        out.append(conditions)
+    print(json.dumps(out))
+""")
+
+
+def test_setools_agrees_why_the_host_denies(stacks, host_binary):
+    """For each denied permission, setools lists an allow rule exactly when lsmsim says a
+    constraint or a boolean (not the absence of a rule) denies it."""
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import setools"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("setools is not importable by the system's Python (python3-setools)")
+    accesses, reasons = [], []
+    for _, _, denial in _witnesses(stacks):
+        for _, tcontext, tclass, perm, _ in _avcs(denial):
+            accesses.append(["svirt_t", tcontext.split(":")[2], tclass, perm])
+            reasons.append(denial.reason)
+    done = subprocess.run([SYSTEM_PYTHON, "-c", _TE_RULES], capture_output=True, text=True,
+                          input=json.dumps({"binary": str(host_binary), "accesses": accesses}),
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    for (source, target, tclass, perm), rules, reason in zip(accesses, json.loads(done.stdout),
+                                                              reasons):
+        if target == "svirt_image_t" and "mlsconstrain" in reason:
+            assert rules == [None], (target, tclass, perm)  # an unconditional rule
+        elif target == "nfs_t" and tclass == "file" and perm in ("read", "open", "getattr"):
+            assert rules == ["virt_use_nfs"], (target, tclass, perm)
+        else:
+            assert rules == [], (target, tclass, perm)
+
+
+def test_contained_layers_are_allowed_by_libsepol_on_sample_paths(stacks, host_binary):
+    """Paths the contained agent grants: libsepol allows every mapped permission on the
+    label libselinux gives them (the proof's claim, sampled)."""
+    stack, _ = stacks["mixed-svirt-apparmor"]
+    profile = stack.layer("agent").profile
+    paths = ["/usr/share/qemu/", "/usr/share/qemu/bios.bin", "/usr/share/OVMF/OVMF_CODE.fd",
+             "/usr/share/seabios/a/b/", "/var/lib/libvirt/images/vm1.qcow2",
+             "/var/lib/libvirt/images/base.img", "/srv/vm1-share/", "/srv/vm1-share/jobs/",
+             "/srv/vm1-share/jobs/report.txt"]
+    labels = libselinux_labels(HOST_FC, paths)
+    sepol = Libsepol(host_binary)
+    from lsmsim.simulate.decide import file_permissions
+    for path, label in zip(paths, labels):
+        letters = file_permissions(profile, path, False)
+        assert letters, path
+        table = DIR_PERMS if path.endswith("/") else FILE_PERMS
+        for perm in {p for letter in letters for p in table[letter]}:
+            assert sepol.allowed(str(stack.layer("host").context), label,
+                                 "dir" if path.endswith("/") else "file", perm), (path, perm)
+
+
+# --- the file_contexts lookup against libselinux --------------------------------------------
+
+_COMPONENTS = st.sampled_from(["usr", "share", "qemu", "OVMF", "seabios", "var", "lib",
+                               "libvirt", "images", "vm1.qcow2", "vm2.qcow2", "base.img",
+                               "vm1Xqcow2", "srv", "vm1-share", "vm2-share", "nfs", "etc",
+                               "a", "b.c", "x\ny", "-d", ".."])
+
+
+@st.composite
+def _paths(draw) -> str:
+    parts = draw(st.lists(_COMPONENTS, min_size=0, max_size=6))
+    return "/" + "/".join(parts) + ("/" if parts and draw(st.booleans()) else "")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_paths(), min_size=40, max_size=40))
+def test_lookup_on_the_shipped_file_contexts_agrees_with_libselinux(paths):
+    assert lsmsim_labels(HOST_FC, paths) == libselinux_labels(HOST_FC, paths)
+
+
+_SPECS = st.sampled_from([
+    "/.*", "/a(/.*)?", "/a/b", "/a/b\\.c", "/a/[^/]+", "/a/.*\\.c", "/(a|b)/c?", "/a/b/?",
+    "/b(/[a-c]+)*", "/a/b.c", "/[ab]{1,2}/.*", "/a/\\w+", "/b/c", "/", "/a", "/b/x\\+",
+])
+_KINDS = st.sampled_from(["", "--", "-d", "-l"])
+_LABELS = st.sampled_from(["system_u:object_r:virt_content_t:s0", "<<none>>",
+                           "system_u:object_r:nfs_t:s0", "system_u:object_r:svirt_image_t:s0:c1,c2"])
+_SMALL_PATHS = st.lists(st.sampled_from(["a", "b", "c", "b.c", "bXc", "ab", "x+", "aa", "abc"]),
+                        max_size=4).map(lambda parts: "/" + "/".join(parts))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(_SPECS, _KINDS, _LABELS), min_size=1, max_size=8, unique_by=lambda e: e[:2]),
+       st.lists(st.tuples(_SMALL_PATHS, st.booleans()), min_size=30, max_size=30))
+def test_lookup_on_random_file_contexts_agrees_with_libselinux(tmp_path, entries, paths):
+    """Exact paths after regular expressions, the last match winning, file types and
+    <<none>>: lsmsim's lookup is libselinux's."""
+    fc = tmp_path / "random.fc"
+    fc.write_text("".join(f"{spec} {kind} {label}\n".replace("  ", " ")
+                          for spec, kind, label in entries))
+    queried = [p + "/" if is_dir and p != "/" else p for p, is_dir in paths]
+    assert lsmsim_labels(fc, queried) == libselinux_labels(fc, queried)
+
+
+def test_exact_paths_beat_regular_expressions_whatever_the_order(tmp_path):
+    fc = tmp_path / "order.fc"
+    fc.write_text("/a/b\\.c system_u:object_r:nfs_t:s0\n/a/.* system_u:object_r:virt_content_t:s0\n")
+    assert not has_meta_chars("/a/b\\.c") and has_meta_chars("/a/.*")
+    assert lsmsim_labels(fc, ["/a/b.c", "/a/x"]) == libselinux_labels(fc, ["/a/b.c", "/a/x"]) == [
+        "system_u:object_r:nfs_t:s0", "system_u:object_r:virt_content_t:s0"]
+
+
+# --- the specification parser -------------------------------------------------------------
+
+# (specification, the same in Python's syntax)
+_ATOMS = st.sampled_from([("a", "a"), ("b", "b"), ("/", "/"), (".", "."), ("[ab]", "[ab]"),
+                          ("[^/]", "[^/]"), ("\\.", "\\."), ("(a|b/)", "(a|b/)"),
+                          ("(/a)", "(/a)"), ("[[:digit:]x]", "[0-9x]"), ("\\d", "\\d"),
+                          ("x", "x"), ("[]a]", "[]a]")])
+_QUANTS = st.sampled_from(["", "", "*", "+", "?", "{2}", "{1,3}", "{0,}", "*?", "{,2}"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_ATOMS, _QUANTS), min_size=1, max_size=5),
+       st.lists(st.text(alphabet="ab/.x1]{},\n", max_size=8), min_size=5, max_size=5))
+def test_specifications_match_as_python_reads_them(pieces, texts):
+    spec = "".join(atom + quant for (atom, _), quant in pieces)
+    # '{,2}' is a literal to PCRE2 10.42 and to Python alike
+    python = "".join(f"(?:{py}){quant}" if quant != "{,2}" else f"(?:{py})\\{{,2}}"
+                     for (_, py), quant in pieces)
+    compiled = CompiledRegex(parse_spec(spec))
+    for text in texts:
+        assert compiled.fullmatch(text) == bool(re.fullmatch(python, text, re.DOTALL)), (spec, text)
+
+
+@pytest.mark.parametrize("spec", ["/a\\1", "/a(?=b)", "/a$b", "/a*+", "[z-a]", "/(a", "a{2,1}"])
+def test_unsupported_specifications_are_refused(spec):
+    with pytest.raises(RegexSyntaxError):
+        parse_spec(spec)
+
+
+# --- what stays undecided --------------------------------------------------------------------
+
+def _mixed_stack(tmp_path: Path, profile: str, fc: str | None = "svirt-host.fc",
+                 subject: str = "system_u:system_r:svirt_t:s0:c1,c2") -> Path:
+    (tmp_path / "child.aa").write_text(profile)
+    manifest = tmp_path / "stack.toml"
+    manifest.write_text(textwrap.dedent(f"""
+        [layers.host]
+        policy = "{HOST_POLICY}"
+        subject = "{subject}"
+        {f'file_contexts = "{STACKS / fc}"' if fc else ''}
+        [layers.child]
+        parent = "host"
+        policy = "child.aa"
+    """))
+    return manifest
+
+
+@pytest.mark.parametrize("rule, reason", [
+    ("capability chown,", "class capability is not defined"),
+    ("network inet stream,", "class tcp_socket is not defined"),
+    ("signal (send) peer=libvirtd,", "context is not known"),
+    ("/usr/bin/env ux,", "unconfined by AppArmor"),
+    ("/usr/bin/env px -> other,", "another AppArmor profile"),
+    ("dbus send bus=system,", "no SELinux mapping"),
+])
+def test_what_is_not_mapped_is_undecided_never_contained(tmp_path, rule, reason):
+    manifest = _mixed_stack(tmp_path, f"profile child {{\n  /usr/share/qemu/** r,\n  {rule}\n}}\n")
+    result = check_stack(load_stack(manifest))
+    pair = result.pairs[0].result
+    assert result.verdict is not Verdict.CONTAINED
+    assert any(reason in u.reason for u in pair.undecided), [u.reason for u in pair.undecided]
+
+
+def test_creating_names_needs_the_directory_and_stays_undecided(tmp_path):
+    """libvirtd may create and remove images; that also needs add_name or remove_name on
+    the directory, whose label is not tracked, so the rule is not proven."""
+    manifest = _mixed_stack(tmp_path, "profile child {\n  /var/lib/libvirt/images/vm1.qcow2 w,\n}\n",
+                            subject="system_u:system_r:virtd_t:s0-s0:c0.c1023")
+    result = check_stack(load_stack(manifest))
+    assert result.verdict is Verdict.UNDECIDED
+    assert "add_name or remove_name" in result.pairs[0].result.undecided[0].reason
+
+
+def test_signals_received_need_nothing_of_the_host(tmp_path):
+    manifest = _mixed_stack(tmp_path, "profile child {\n  /usr/share/qemu/** r,\n"
+                                      "  signal (receive) peer=libvirtd,\n}\n")
+    assert check_stack(load_stack(manifest)).verdict is Verdict.CONTAINED
+
+
+def test_without_file_contexts_paths_are_undecided(tmp_path):
+    manifest = _mixed_stack(tmp_path, "profile child {\n  /usr/share/qemu/** r,\n}\n", fc=None)
+    result = check_stack(load_stack(manifest))
+    assert result.verdict is Verdict.UNDECIDED
+    assert "no file_contexts" in result.pairs[0].result.undecided[0].reason
+
+
+def test_unlabelled_paths_are_undecided(tmp_path):
+    fc = tmp_path / "none.fc"
+    fc.write_text("/.* system_u:object_r:virt_content_t:s0\n/usr/share/qemu(/.*)? <<none>>\n")
+    manifest = _mixed_stack(tmp_path, "profile child {\n  /usr/share/qemu/** r,\n}\n",
+                            fc=str(fc))
+    result = check_stack(load_stack(manifest))
+    assert result.verdict is Verdict.UNDECIDED
+    assert any("<<none>>" in u.reason for u in result.pairs[0].result.undecided)
+
+
+def test_the_readme_table_is_the_mapping():
+    """README's table of AppArmor letters and SELinux permissions is the one in code."""
+    text = README.read_text()
+    rows = re.findall(r"^\| `(\w)` \| (.*?) \| (.*?) \|$", text, re.M)
+    table = {letter: (file_perms, dir_perms) for letter, file_perms, dir_perms in rows}
+    for letter in FILE_PERMS:
+        file_perms, dir_perms = table[letter]
+        assert sorted(re.findall(r"\w+", file_perms)) == sorted(FILE_PERMS[letter]), letter
+        assert sorted(re.findall(r"\w+", dir_perms)) == sorted(DIR_PERMS[letter]), letter
