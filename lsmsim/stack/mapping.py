@@ -102,9 +102,8 @@ def selinux_accesses(subject: Context, request: Request) -> tuple[list[tuple[str
         case NetworkRequest():
             tclass = socket_class(request)
             if tclass is None:
-                return [], (f"the SELinux class of a {request.family} {request.sock_type} "
-                            f"socket{' of protocol ' + request.protocol if request.protocol else ''}"
-                            " depends on the policy's capabilities")
+                return [], ("the socket's SELinux class depends on its protocol or on the "
+                            "policy's capabilities (extended_socket_class)")
             return [(tclass, perm) for perm in SOCKET_PERMS], ""
         case SignalRequest(perm="receive") | PtraceRequest(perm="readby" | "tracedby"):
             return [], "SELinux checks this as a permission of the other task"

@@ -289,19 +289,19 @@ class MixedCheck:
                     "not tracked yet"))
 
     def _named(self, kind, requests: Iterator[Request]) -> Iterator[object]:
+        """Requests of a finite class the profile allows: a denial per rule and SELinux
+        class, and per rule one undecided finding that names each reason with examples."""
         allows = [r for r in self.profile.rules_of(kind) if not r.deny]
-        seen: set[tuple] = set()
+        denied_seen: set[tuple] = set()
+        open_by_rule: dict[int, tuple[object, dict[str, list[str]]]] = {}
         for request in requests:
             if not decide(self.profile, request).allowed:
                 continue
             rule = next((r for r in allows if r.matches(request)), None)
+            pending = open_by_rule.setdefault(id(rule), (rule, {}))[1]
             pairs, note = selinux_accesses(self.ancestor.context, request)
             if not pairs:
-                key = (id(rule), note)
-                if key not in seen:
-                    seen.add(key)
-                    yield Undecided(rule.source if rule else None,
-                                    f"{request_to_text(request)}: {note}")
+                pending.setdefault(note, []).append(request_to_text(request))
                 continue
             for tclass in dict.fromkeys(c for c, _ in pairs):
                 perms = [p for c, p in pairs if c == tclass]
@@ -309,15 +309,17 @@ class MixedCheck:
                           if isinstance(request, CapabilityRequest) else "")
                 denied, reasons, problem = self._decide(self.ancestor.context, tclass, perms,
                                                         detail)
-                key = (id(rule), tclass, problem or bool(denied))
-                if key in seen or not (problem or denied):
-                    continue
-                seen.add(key)
-                label = f"{request_to_text(request)} is class {tclass} on the subject"
                 if problem:
-                    yield Undecided(rule.source if rule else None, f"{label}: {problem}")
-                else:
-                    yield self._denial(rule, request, denied, reasons, label)
+                    pending.setdefault(problem, []).append(request_to_text(request))
+                elif denied and (id(rule), tclass) not in denied_seen:
+                    denied_seen.add((id(rule), tclass))
+                    yield self._denial(rule, request, denied, reasons,
+                                       f"{request_to_text(request)} is checked in class "
+                                       f"{tclass} on the subject")
+        for rule, pending in open_by_rule.values():
+            if pending:
+                yield Undecided(rule.source if rule else None, "; ".join(
+                    f"{reason} ({_examples(texts)})" for reason, texts in pending.items()))
 
     def capabilities(self) -> Iterator[object]:
         yield from self._named(CapabilityRule, (CapabilityRequest(n) for n in CAPABILITIES))
@@ -351,6 +353,12 @@ class MixedCheck:
             if not isinstance(rule, mapped) and not rule.deny:
                 kind = getattr(rule, "kind", type(rule).__name__.removesuffix("Rule").lower())
                 yield Undecided(rule.source, f"{kind} rules have no SELinux mapping yet")
+
+
+def _examples(texts: list[str], shown: int = 3) -> str:
+    unique = list(dict.fromkeys(texts))
+    more = f" and {len(unique) - shown} more" if len(unique) > shown else ""
+    return ", ".join(unique[:shown]) + more
 
 
 def check_mixed(layer: Layer, ancestor: Layer, budget: int = DEFAULT_BUDGET) -> CheckResult:
