@@ -96,6 +96,8 @@ def explanation_to_text(explanation: Explanation) -> str:
     report = result_to_text(explanation.result,
                             [denial_lines(d) for d in explanation.denials]).rstrip("\n")
     lines = [report, "", "why: each child rule and the parent rules that cover it"]
+    if not explanation.pairs:
+        lines.append("(nothing explained: the check's budget ran out first; raise --budget)")
     for index, pair in enumerate(explanation.pairs):
         lines.append("")
         lines.extend(pair_lines(pair, index == 0))

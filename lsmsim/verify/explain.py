@@ -171,9 +171,13 @@ def explain_pair(ctx: CheckContext) -> PairExplanation:
             continue
         entry = by_source.setdefault(rule.source, {"kinds": [], "permissions": [],
                                                    "notes": []})
+        if note:
+            # Where the search stopped short, no status can be trusted.
+            entry["notes"].append(f"not wholly explained: {note}")
         if id(rule) not in coverage.rules:
             entry["kinds"].append(_kind_name(rule))
-            entry["notes"].append(f"{_kind_name(rule)} rules are not explained yet")
+            if not note:
+                entry["notes"].append(f"{_kind_name(rule)} rules are not explained yet")
             continue
         entry["kinds"].append(coverage.kinds[id(rule)])
         if id(rule) in coverage.notes:
@@ -349,6 +353,11 @@ class ExplainQuery:
                                  if self.engine in ENGINES else None, engine=self.engine,
                                  budget=self.budget, automata=self.automata)
         result = check.run()
+        # Where the budget ran out, the check notes each analysis it skipped: this one
+        # is not part of the check and must not change its result.
+        skipped = f"the check's budget ran out before {explain_rules.__name__} "
+        result = replace(result, undecided=tuple(u for u in result.undecided
+                                                 if not u.reason.startswith(skipped)))
         return Explanation(result, tuple(with_denials(p, result.denials) for p in pairs),
                            explain_denials(self.parent_policy, result.denials))
 
