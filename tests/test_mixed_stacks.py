@@ -172,14 +172,19 @@ def test_every_witness_is_confirmed_by_the_stack_simulator(stacks):
 
 
 def test_every_witness_label_agrees_with_libselinux(stacks):
-    """selabel_lookup on the .fc file gives each witness path the label lsmsim used."""
-    paths = sorted({d.access.path for _, _, d in _witnesses(stacks)})
-    assert paths
+    """selabel_lookup on the .fc file gives each witness path, and each object an AVC
+    line names (the file, or the directory that holds it), the label lsmsim used."""
+    objects = {}
+    for _, _, denial in _witnesses(stacks):
+        for _, tcontext, tclass, _, path in _avcs(denial):
+            objects[path + "/" if tclass == "dir" and path != "/" else path] = tcontext
+        objects.setdefault(denial.access.path, None)
+    paths = sorted(objects)
     expected = libselinux_labels(HOST_FC, paths)
     assert lsmsim_labels(HOST_FC, paths) == expected
-    for stack, pair, denial in _witnesses(stacks):
-        label = expected[paths.index(denial.access.path)]
-        assert all(tcontext == label for _, tcontext, *_ in _avcs(denial))
+    for path, label in zip(paths, expected):
+        assert objects[path] in (None, label), path
+    assert any(path == "/var/lib/libvirt/images/" for path in objects)
 
 
 def test_every_witness_is_denied_by_libsepol_on_the_compiled_host(stacks, host_binary):
@@ -375,14 +380,30 @@ def test_what_is_not_mapped_is_undecided_never_contained(tmp_path, rule, reason)
     assert any(reason in u.reason for u in pair.undecided), [u.reason for u in pair.undecided]
 
 
-def test_creating_names_needs_the_directory_and_stays_undecided(tmp_path):
-    """libvirtd may create and remove images; that also needs add_name or remove_name on
-    the directory, whose label is not tracked, so the rule is not proven."""
-    manifest = _mixed_stack(tmp_path, "profile child {\n  /var/lib/libvirt/images/vm1.qcow2 w,\n}\n",
-                            subject="system_u:system_r:virtd_t:s0-s0:c0.c1023")
+def test_adding_a_name_asks_the_directory_that_holds_it(tmp_path):
+    """libvirtd (virtd_t) may create and remove images in the images directory, but
+    making or removing /srv/vm1-share itself needs add_name or remove_name on /srv."""
+    virtd = "system_u:system_r:virtd_t:s0-s0:c0.c1023"
+    images = _mixed_stack(tmp_path, "profile child {\n  /var/lib/libvirt/images/vm1.qcow2 w,\n}\n",
+                          subject=virtd)
+    assert check_stack(load_stack(images)).verdict is Verdict.CONTAINED
+    share = _mixed_stack(tmp_path, "profile child {\n  /srv/vm1-share/ w,\n}\n", subject=virtd)
+    stack = load_stack(share)
+    result = check_stack(stack)
+    [denial] = result.pairs[0].result.denials
+    assert denial.access.path == "/srv/vm1-share/"
+    assert {(tclass, perm, path) for *_, tclass, perm, path in _avcs(denial)} == {
+        ("dir", perm, "/srv") for perm in ("add_name", "remove_name", "search", "write")} | {
+        ("dir", perm, "/srv/vm1-share") for perm in ("rename", "setattr")}
+    host = simulate(stack, denial.access, "child").decisions[-1]
+    assert host.status == DENIED and set(host.audit) == set(denial.logged)
+
+
+def test_a_link_names_a_target_the_rule_does_not_fix(tmp_path):
+    manifest = _mixed_stack(tmp_path, "profile child {\n  /srv/vm1-share/** rl,\n}\n")
     result = check_stack(load_stack(manifest))
     assert result.verdict is Verdict.UNDECIDED
-    assert "add_name or remove_name" in result.pairs[0].result.undecided[0].reason
+    assert all("link's target" in u.reason for u in result.pairs[0].result.undecided)
 
 
 def test_signals_received_need_nothing_of_the_host(tmp_path):
@@ -412,7 +433,8 @@ def test_the_readme_table_is_the_mapping():
     """README's table of AppArmor letters and SELinux permissions is the one in code."""
     text = README.read_text()
     rows = re.findall(r"^\| `(\w)` \| (.*?) \| (.*?) \|$", text, re.M)
-    table = {letter: (file_perms, dir_perms) for letter, file_perms, dir_perms in rows}
+    table = {letter: (re.sub(r"\(.*?\)", "", file_perms), re.sub(r"\(.*?\)", "", dir_perms))
+             for letter, file_perms, dir_perms in rows}
     for letter in FILE_PERMS:
         file_perms, dir_perms = table[letter]
         assert sorted(re.findall(r"\w+", file_perms)) == sorted(FILE_PERMS[letter]), letter

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from ..model.names import CAPABILITIES
 from ..model.requests import (CapabilityRequest, FileRequest, NetworkRequest, PtraceRequest,
                               Request, SignalRequest)
 from ..model.selinux import Context, Level, SELinuxPolicy, SELinuxRequest
@@ -50,9 +51,12 @@ DIR_PERMS: dict[str, tuple[str, ...]] = {
     "l": ("link",),
     "k": ("lock",),
 }
-# Permissions that add or remove a name: SELinux also checks add_name or remove_name on
-# the directory that holds it, a second label that is not tracked per path.
-ENTRY_PERMS = frozenset({"create", "unlink", "rename", "rmdir", "link"})
+# Permissions that add or remove a name also ask the directory that holds it for these.
+PARENT_DIR_PERMS: dict[str, tuple[str, ...]] = {
+    "create": ("add_name", "search", "write"), "link": ("add_name", "search", "write"),
+    "unlink": ("remove_name", "search", "write"), "rmdir": ("remove_name", "search", "write"),
+    "rename": ("add_name", "remove_name", "search", "write"),
+}
 
 # AppArmor network permissions (all of them for a rule that names none), as SELinux
 # checks them on the socket itself.
@@ -75,6 +79,26 @@ def file_perms(tclass: str, letters) -> tuple[str, ...]:
     file permission ``letters`` let a task use on the object."""
     table = DIR_PERMS if tclass == "dir" else FILE_PERMS
     return tuple(sorted({perm for letter in letters for perm in table[letter]}))
+
+
+def parent_dir_perms(perms) -> tuple[str, ...]:
+    """The ``dir`` permissions the directory holding an object must grant for
+    ``perms`` on the object (adding or removing its name)."""
+    return tuple(sorted({p for perm in perms for p in PARENT_DIR_PERMS.get(perm, ())}))
+
+
+def parent_directory(path: str) -> str | None:
+    """The directory holding ``path``, written with its trailing ``/`` (None for
+    ``/``, which has none)."""
+    bare = path.rstrip("/")
+    if not bare:
+        return None
+    return bare[:bare.rindex("/") + 1]
+
+
+def audit_name(path: str) -> str:
+    """How an AVC line names a file: ``path="..."`` without the trailing ``/``."""
+    return f'path="{path.rstrip("/") or "/"}"'
 
 
 def capability_classes(name: str) -> tuple[str, str]:
@@ -113,23 +137,42 @@ def selinux_accesses(subject: Context, request: Request) -> tuple[list[tuple[str
     return [], f"{request.access_class} accesses have no SELinux mapping"
 
 
-def selinux_view(layer: Layer, request: Request) -> tuple[list[SELinuxRequest], str]:
+def selinux_view(layer: Layer, request: Request
+                 ) -> tuple[list[SELinuxRequest], str, list[str]]:
     """The SELinux requests an AppArmor-style access makes in a SELinux layer (empty
-    when the layer cannot see it), and a note on how they were derived."""
+    when the layer cannot see it), a note on how they were derived, and for each
+    request what its AVC line names the object by. A file's own label answers for the
+    object, its directory's for adding or removing its name."""
     subject = layer.context
     if isinstance(request, FileRequest):
         if layer.file_contexts is None:
-            return [], "no file_contexts for this layer: paths have no label here"
+            return [], "no file_contexts for this layer: paths have no label here", []
         tclass, context, entry = layer.file_contexts.lookup(request.path)
         if context is None:
             why = "<<none>>" if entry else "no file_contexts line matches"
-            return [], f"{request.path} has no label in this layer ({why})"
-        return ([SELinuxRequest(subject, context, tclass, perm, layer.booleans)
-                 for perm in file_perms(tclass, request.perms)],
-                f"{request.path} is {context} (file_contexts line {entry.line})")
+            return [], f"{request.path} has no label in this layer ({why})", []
+        perms = file_perms(tclass, request.perms)
+        requests = [SELinuxRequest(subject, context, tclass, perm, layer.booleans)
+                    for perm in perms]
+        details = [audit_name(request.path)] * len(requests)
+        notes = [f"{request.path} is {context} (file_contexts line {entry.line})"]
+        holder = parent_directory(request.path)
+        if holder is not None and parent_dir_perms(perms):
+            _, above, line = layer.file_contexts.lookup(holder)
+            if above is None:
+                notes.append(f"its directory {holder} has no label here")
+            else:
+                requests += [SELinuxRequest(subject, above, "dir", perm, layer.booleans)
+                             for perm in parent_dir_perms(perms)]
+                details += [audit_name(holder)] * len(parent_dir_perms(perms))
+                notes.append(f"its directory {holder} is {above} (file_contexts line "
+                             f"{line.line})")
+        return requests, "; ".join(notes), details
     pairs, note = selinux_accesses(subject, request)
-    return [SELinuxRequest(subject, subject, tclass, perm, layer.booleans)
-            for tclass, perm in pairs], note
+    detail = (f"capability={CAPABILITIES.index(request.name)}"
+              if isinstance(request, CapabilityRequest) else "")
+    return ([SELinuxRequest(subject, subject, tclass, perm, layer.booleans)
+             for tclass, perm in pairs], note, [detail] * len(pairs))
 
 
 # A child's own domain changes are invisible above it (every task of the namespace has

@@ -30,8 +30,9 @@ from ..automata.product import BudgetExhausted, Component, ProductSearch
 from ..automata.profile import AutomatonCache
 from ..model.decision import granted_letters
 from ..model.names import CAPABILITIES, NETWORK_FAMILIES, PROTOCOLS, SOCKET_TYPES
+from ..model.link import LinkRule
 from ..model.policy import Profile
-from ..model.regex import ANY_CHAR, Lit, Seq, Star
+from ..model.regex import ANY_CHAR, NOT_SLASH, Alt, Lit, Seq, Star
 from ..model.requests import CapabilityRequest, FileRequest, NetworkRequest, Request
 from ..model.rules import (CapabilityRule, ExecKind, FileRule, Half, NetworkRule, PtraceRule,
                            SignalRule)
@@ -44,49 +45,68 @@ from ..verify.file_check import HALVES
 from ..verify.result import CheckResult, Denial, Subject, Undecided
 from .file_contexts import FileContextEntry, FileContexts
 from .request_text import request_to_text
-from .mapping import ENTRY_PERMS, DIR_PERMS, FILE_PERMS, file_perms, selinux_accesses
+from .mapping import (audit_name, file_perms, parent_dir_perms, parent_directory,
+                      selinux_accesses)
 from .stack import Layer
 
 
 @dataclass(frozen=True)
+class Label:
+    """Who labels a region of paths: the object class of its paths and the index of the
+    winning file_contexts entry (None: no entry matches), for the paths themselves and
+    for the directory that holds them (None: the region is ``/``)."""
+
+    tclass: str
+    entry: int | None
+    holder: int | None | bool = False  # False: ``/`` has no directory above it
+
+
+@dataclass(frozen=True)
 class LabelAutomaton:
-    """The specifications of a file_contexts file as one DFA. Tag ``2i`` matches the
-    paths entry ``i`` labels as a file, ``2i+1`` those it labels as a directory
-    (written with their trailing ``/``); :attr:`root` tags ``/`` and :attr:`dir`
-    every path ending in ``/``."""
+    """The specifications of a file_contexts file as one DFA over canonical paths.
+    Entry ``i`` has three tags: ``3i`` matches the paths it labels as files, ``3i+1``
+    those it labels as directories (written with their trailing ``/``), ``3i+2`` the
+    paths whose directory it labels (not ``/``). The last three tags mark ``/`` itself,
+    the paths directly under ``/`` and every path ending in ``/``."""
 
     contexts: FileContexts
     dfa: LazyDFA
 
     @staticmethod
     def of(contexts: FileContexts) -> "LabelAutomaton":
+        name = Seq((NOT_SLASH, Star(NOT_SLASH), Alt((Lit("/"), Lit("")))))
         expressions = []
         for entry in contexts.entries:
-            expressions += [entry.tree, Seq((entry.tree, Lit("/")))]
-        expressions += [Lit("/"), Seq((Star(ANY_CHAR), Lit("/")))]
+            expressions += [entry.tree, Seq((entry.tree, Lit("/"))),
+                            Seq((entry.tree, Lit("/"), name))]
+        expressions += [Lit("/"), Seq((Lit("/"), name)), Seq((Star(ANY_CHAR), Lit("/")))]
         return LabelAutomaton(contexts, LazyDFA(TaggedNFA.of(expressions, MAX_PATH)))
 
     @property
     def root(self) -> int:
-        return 2 * len(self.contexts.entries)
+        return 3 * len(self.contexts.entries)
 
-    @property
-    def dir(self) -> int:
-        return self.root + 1
+    def _index(self, entry: FileContextEntry | None) -> int | None:
+        return self.contexts.entries.index(entry) if entry is not None else None
 
-    def winner(self, state: int) -> tuple[str, int | None]:
-        """The object class of the paths that reach ``state`` and the index of the
-        entry that labels them (None: no entry matches)."""
+    def _winner(self, tags: frozenset[int], variant: int, tclass: str) -> int | None:
+        entries = self.contexts.entries
+        return self._index(self.contexts.winner(
+            {t // 3 for t in tags if t < self.root and t % 3 == variant
+             and entries[t // 3].applies_to(tclass)}))
+
+    def label(self, state: int) -> Label:
+        """Who labels the paths that reach ``state``."""
         tags = self.dfa.tags(state)
         if self.root in tags:
-            tclass, _, entry = self.contexts.lookup("/")
-            return tclass, (self.contexts.entries.index(entry) if entry else None)
-        variant = 1 if self.dir in tags else 0
-        tclass = "dir" if variant else "file"
-        matching = {t // 2 for t in tags if t < self.root and t % 2 == variant
-                    and self.contexts.entries[t // 2].applies_to(tclass)}
-        entry = self.contexts.winner(matching)
-        return tclass, (self.contexts.entries.index(entry) if entry else None)
+            return Label("dir", self._index(self.contexts.lookup("/")[2]))
+        is_dir = self.root + 2 in tags
+        tclass = "dir" if is_dir else "file"
+        if self.root + 1 in tags:  # the directory above is /
+            holder = self._index(self.contexts.lookup("/")[2])
+        else:
+            holder = self._winner(tags, 2, "dir")
+        return Label(tclass, self._winner(tags, 1 if is_dir else 0, tclass), holder)
 
 
 @dataclass
@@ -177,10 +197,10 @@ class MixedCheck:
 
     def _denial(self, rule, access: Request, denied: list[tuple[SELinuxRequest, str]],
                 reasons: dict[str, list[str]], label: str) -> Denial:
-        why = "; ".join(f"{' '.join(perms)}: {reason}" for reason, perms in reasons.items())
+        """``reasons`` maps each reason to what it refuses (class and permissions)."""
+        why = "; ".join(f"{', '.join(what)}: {reason}" for reason, what in reasons.items())
         return Denial(rule.source if rule is not None else None, access, self.profile.name,
-                      self.ancestor.subject,
-                      f"{label}; the SELinux layer denies {denied[0][0].tclass} {why}",
+                      self.ancestor.subject, f"{label}; the SELinux layer denies {why}",
                       logged=tuple(dict.fromkeys(avc_line(r, detail=d) for r, d in denied)))
 
     def _decide(self, target: Context, tclass: str, perms, detail: str = ""
@@ -230,7 +250,7 @@ class MixedCheck:
             tags = automaton.dfa.tags(state[0])
             if not tags or not domain.tags(state[1]):
                 return None
-            return (tags, *labels.winner(state[2]))
+            return tags, labels.label(state[2])
         try:
             regions = search.first_by(signature)
         except BudgetExhausted as exhausted:
@@ -242,51 +262,76 @@ class MixedCheck:
         self.product_states += search.explored
         reported: dict[tuple, set[str]] = {}
         for half in HALVES:
-            for (tags, tclass, index), state in regions.items():
+            for (tags, label), state in regions.items():
                 rules = [automaton.items[t] for t in sorted(tags)]
                 letters = granted_letters(rules, half)
-                if not letters:
-                    continue
-                entry = contexts.entries[index] if index is not None else None
-                yield from self._region(rules, letters, half, tclass, entry,
-                                        lambda s=state: search.witness(s), reported)
+                if letters:
+                    yield from self._region(rules, letters, half, label,
+                                            lambda s=state: search.witness(s), reported)
 
-    def _region(self, rules: list[FileRule], letters: set[str], half: Half, tclass: str,
-                entry: FileContextEntry | None, witness, reported: dict) -> Iterator[object]:
+    def _region(self, rules: list[FileRule], letters: set[str], half: Half, label: Label,
+                witness, reported: dict) -> Iterator[object]:
         """Findings of the rules that grant ``letters`` on one region: one per rule and
         label, for the letters not reported for it yet."""
-        table = DIR_PERMS if tclass == "dir" else FILE_PERMS
         for rule in rules:
             if rule.deny or not rule.qualifier.covers(half):
                 continue
-            seen = reported.setdefault((id(rule), tclass, entry), set())
+            seen = reported.setdefault((id(rule), label), set())
             mine = (rule.perms & letters) - seen
             if not mine:
                 continue
             seen.update(mine)
-            path = witness()
-            if entry is None or entry.context is None:
-                why = (f"file_contexts line {entry.line} says <<none>>" if entry else
-                       "no file_contexts line matches it")
-                yield Undecided(rule.source, f"{path}: {why}, so its label is not known")
-                continue
-            label = (f"{path} is {'a directory' if tclass == 'dir' else 'a file'} labelled "
-                     f"{entry.context} ({Path(self.ancestor.file_contexts.file).name} line "
-                     f"{entry.line})")
-            denied, reasons, problem = self._decide(
-                entry.context, tclass, file_perms(tclass, mine), f'path="{path.rstrip("/") or "/"}"')
+            yield from self._file_finding(rule, mine, half, label, witness())
+
+    def _entry(self, index: int | None) -> FileContextEntry | None:
+        return self.ancestor.file_contexts.entries[index] if index is not None else None
+
+    def _labelled(self, path: str, index: int | None) -> tuple[str | None, str]:
+        """How the report names ``path``'s label, or why it has none (first None)."""
+        entry, fc = self._entry(index), Path(self.ancestor.file_contexts.file).name
+        if entry is None:
+            return None, f"{path}: no line of {fc} matches it, so its label is not known"
+        if entry.context is None:
+            return None, f"{path}: {fc} line {entry.line} says <<none>>, so its label is not known"
+        return str(entry.context), f"{path} is labelled {entry.context} ({fc} line {entry.line})"
+
+    def _file_finding(self, rule: FileRule, letters: set[str], half: Half, label: Label,
+                      path: str) -> Iterator[object]:
+        if "l" in letters:
+            yield Undecided(rule.source, f"{path} l: SELinux checks link on the link's "
+                                         "target, a path the rule does not fix")
+            letters = letters - {"l"}
+            if not letters:
+                return
+        context, named = self._labelled(path, label.entry)
+        if context is None:
+            yield Undecided(rule.source, named)
+            return
+        perms = file_perms(label.tclass, letters)
+        checks = [(self._entry(label.entry).context, label.tclass, perms, audit_name(path))]
+        holder = parent_directory(path)
+        where = {audit_name(holder or "/"): f" of {holder}", audit_name(path): ""}
+        if parent_dir_perms(perms) and label.holder is not False:
+            above, holder_named = self._labelled(holder, label.holder)
+            if above is None:
+                yield Undecided(rule.source, f"{named}; its directory {holder_named}")
+                return
+            named += f"; its directory {holder_named}"
+            checks.append((self._entry(label.holder).context, "dir",
+                           parent_dir_perms(perms), audit_name(holder)))
+        denied, reasons = [], {}
+        for target, tclass, wanted, detail in checks:
+            found, why, problem = self._decide(target, tclass, wanted, detail)
             if problem:
-                yield Undecided(rule.source, f"{label}: {problem}")
-            elif denied:
-                wanted = {r.perm for r, _ in denied}
-                refused = frozenset(l for l in mine if wanted & set(table[l]))
-                yield self._denial(rule, FileRequest(path, refused, half is Half.OWNER),
-                                   denied, reasons, label)
-            elif entries := sorted(ENTRY_PERMS & set(file_perms(tclass, mine))):
-                yield Undecided(rule.source, (
-                    f"{label}: the SELinux layer allows {' '.join(entries)}, which also need "
-                    "add_name or remove_name on the directory that holds it, whose label is "
-                    "not tracked yet"))
+                yield Undecided(rule.source, f"{named}: {problem}")
+                return
+            denied += found
+            for reason, refused in why.items():
+                reasons.setdefault(reason, []).append(
+                    f"{tclass} {' '.join(refused)}{where[detail]}")
+        if denied:
+            yield self._denial(rule, FileRequest(path, frozenset(letters), half is Half.OWNER),
+                               denied, reasons, named)
 
     def _named(self, kind, requests: Iterator[Request]) -> Iterator[object]:
         """Requests of a finite class the profile allows: a denial per rule and SELinux
@@ -313,6 +358,8 @@ class MixedCheck:
                     pending.setdefault(problem, []).append(request_to_text(request))
                 elif denied and (id(rule), tclass) not in denied_seen:
                     denied_seen.add((id(rule), tclass))
+                    reasons = {why: [f"{tclass} {' '.join(refused)}"]
+                               for why, refused in reasons.items()}
                     yield self._denial(rule, request, denied, reasons,
                                        f"{request_to_text(request)} is checked in class "
                                        f"{tclass} on the subject")
@@ -351,6 +398,11 @@ class MixedCheck:
         mapped = (FileRule, CapabilityRule, NetworkRule, SignalRule, PtraceRule)
         for rule in self.profile.effective_rules():
             if not isinstance(rule, mapped) and not rule.deny:
+                if isinstance(rule, LinkRule):
+                    yield Undecided(rule.source, "link: SELinux checks link on the link's "
+                                                 "target, whose label this check does not "
+                                                 "pair with the new name's yet")
+                    continue
                 kind = getattr(rule, "kind", type(rule).__name__.removesuffix("Rule").lower())
                 yield Undecided(rule.source, f"{kind} rules have no SELinux mapping yet")
 

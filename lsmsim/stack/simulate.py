@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..model.policy import Profile
-from ..model.names import CAPABILITIES
-from ..model.requests import CapabilityRequest, ExecRequest, FileRequest, Request
+from ..model.requests import ExecRequest, Request
 from ..model.selinux import SELinuxRequest
 from ..report.audit import audit_line
 from ..report.avc import avc_line
@@ -90,17 +89,8 @@ def _apparmor(layer: Layer, request: Request, execs: Sequence[str]) -> LayerDeci
                          "missing permission", (audit_line(request, profile.name),))
 
 
-def audit_detail(request: Request | SELinuxRequest) -> str:
-    """What the kernel's AVC line names the object of an AppArmor-style access by."""
-    if isinstance(request, FileRequest):
-        return f'path="{request.path.rstrip("/") or "/"}"'
-    if isinstance(request, CapabilityRequest):
-        return f"capability={CAPABILITIES.index(request.name)}"
-    return ""
-
-
 def _selinux(layer: Layer, requests: list[SELinuxRequest], note: str,
-             detail: str = "") -> LayerDecision:
+             details: Sequence[str] = ()) -> LayerDecision:
     subject = str(layer.context)
     if not requests:
         return LayerDecision(layer.name, "selinux", subject, NOT_MEDIATED, (), note)
@@ -110,17 +100,18 @@ def _selinux(layer: Layer, requests: list[SELinuxRequest], note: str,
                              f"class {', '.join(unknown)} is not defined in this policy "
                              "(its handle_unknown setting decides)")
     denied, reasons = [], []
-    for request in requests:
+    details = list(details) or [""] * len(requests)
+    for request, detail in zip(requests, details):
         outcome = selinux_decide.decide(layer.policy, request)
         if not outcome.allowed:
-            denied.append(request)
+            denied.append((request, detail))
             reasons.append(f"{request.perm}: {outcome.reason}")
     seen = tuple(request_to_text(r) for r in requests)
     if not denied:
         return LayerDecision(layer.name, "selinux", subject, ALLOWED, seen, note)
     return LayerDecision(layer.name, "selinux", subject, DENIED, seen,
                          "; ".join(filter(None, [note, *reasons])),
-                         tuple(avc_line(r, detail=detail) for r in denied))
+                         tuple(avc_line(r, detail=detail) for r, detail in denied))
 
 
 def simulate(stack: Stack, request: str | Request | SELinuxRequest,
@@ -162,8 +153,7 @@ def simulate(stack: Stack, request: str | Request | SELinuxRequest,
         elif current.lsm == "apparmor":
             decisions.append(_apparmor(current, request, execs))
         else:
-            decisions.append(_selinux(current, *selinux_view(current, request),
-                                      audit_detail(request)))
+            decisions.append(_selinux(current, *selinux_view(current, request)))
     return Simulation(request_to_text(request), start.name, tuple(decisions), tuple(execs))
 
 
