@@ -10,48 +10,16 @@ replaced, never trusted.
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
 from .automata.profile import AutomatonCache
-from .cache_dir import default_directory
+from .cache_dir import (code_fingerprint, default_directory, file_digest, folder_listing,
+                        read_entry, write_entry)
 
 FORMAT = 2
-
-
-def _digest(path: str) -> str | None:
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
-def _listing(folders) -> str:
-    """The entries (names, sizes, modification times) of the folders an include
-    search looked in: a file added, removed or replaced there may change the policy."""
-    lines = []
-    for folder in folders:
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:
-            lines.append(f"{folder}\0missing")
-            continue
-        for entry in entries:
-            try:
-                info = entry.stat(follow_symlinks=True)
-            except OSError:
-                lines.append(f"{entry.path}\0dangling")
-                continue
-            if entry.is_dir():
-                lines.append(f"{entry.path}/")
-            else:
-                lines.append(f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}")
-    return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 @dataclass
@@ -87,7 +55,7 @@ class PolicyCache:
         self._entries: dict[int, tuple[Path, _Entry]] = {}
 
     def _key(self, path: Path, include: list[Path]) -> Path:
-        text = "\0".join([__version__, str(FORMAT), str(path.resolve()),
+        text = "\0".join([__version__, code_fingerprint(), str(FORMAT), str(path.resolve()),
                           *(str(Path(i).resolve()) for i in include)])
         return self.directory / f"{hashlib.sha256(text.encode()).hexdigest()}.pickle"
 
@@ -97,8 +65,8 @@ class PolicyCache:
         path, include = Path(path), [Path(i) for i in include]
         file = self._key(path, include)
         entry = self._read(file)
-        if (entry is not None and entry.listing == _listing(entry.folders)
-                and all(_digest(f) == d for f, d in entry.digests.items())):
+        if (entry is not None and entry.listing == folder_listing(entry.folders)
+                and all(file_digest(f) == d for f, d in entry.digests.items())):
             for warning in entry.warnings:
                 warnings.warn(warning)
             self._entries[id(entry.policy)] = (file, entry)
@@ -111,8 +79,8 @@ class PolicyCache:
                                    warning.lineno)
         read = [str(path), *getattr(policy, "files_read", ())]
         folders = tuple(getattr(policy, "folders_consulted", ()))
-        entry = _Entry(FORMAT, {f: _digest(f) for f in dict.fromkeys(read)}, folders,
-                       _listing(folders), policy, [w.message for w in caught])
+        entry = _Entry(FORMAT, {f: file_digest(f) for f in dict.fromkeys(read)}, folders,
+                       folder_listing(folders), policy, [w.message for w in caught])
         self._entries[id(policy)] = (file, entry)
         self._write(file, entry)
         return policy
@@ -145,24 +113,8 @@ class PolicyCache:
                 self._write(file, entry)
 
     def _read(self, file: Path) -> _Entry | None:
-        try:
-            with open(file, "rb") as handle:
-                entry = pickle.load(handle)
-        except Exception:  # noqa: BLE001 - any unreadable entry is only a miss
-            return None
+        entry = read_entry(file)
         return entry if isinstance(entry, _Entry) and entry.format == FORMAT else None
 
     def _write(self, file: Path, entry: _Entry) -> None:
-        name = None
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-            with os.fdopen(handle, "wb") as out:
-                pickle.dump(entry, out, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(name, file)
-            name = None
-        except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
-            pass  # a cache that cannot be written only costs time
-        finally:
-            if name is not None:
-                Path(name).unlink(missing_ok=True)
+        write_entry(file, entry)

@@ -211,14 +211,49 @@ def _check(args) -> int:
         return _emit(check_children(args.child, args.parent, args.include, args.lsm,
                                     args.child_profile, args.parent_profile, kwargs,
                                     args.jobs), args)
+    results, key = _stored_results(args, kwargs)
+    stored = results.get(key) if results is not None else None
+    if stored is not None:
+        result, said = stored
+        for message in said:
+            warnings.warn(PolicyWarning(message))
+        # SARIF names the parent's closest rules: only it needs the policy itself.
+        parent = api.load(args.parent, args.include, args.lsm, cache=_policy_cache()) \
+            if args.format == "sarif" else None
+        return _emit(Run.of_check(result, parent), args)
     cache = None if args.no_cache else _policy_cache()
-    child = api.load(args.child[0], args.include, args.lsm, cache=cache)
-    parent = api.load(args.parent, args.include, args.lsm, cache=cache)
-    result = api.check(child, parent, args.child_profile, args.parent_profile, cache=cache,
-                       **kwargs)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        child = api.load(args.child[0], args.include, args.lsm, cache=cache)
+        parent = api.load(args.parent, args.include, args.lsm, cache=cache)
+        result = api.check(child, parent, args.child_profile, args.parent_profile,
+                           cache=cache, **kwargs)
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                               warning.lineno)
+    if results is not None:
+        results.put(key, result, (child, parent),
+                    [str(w.message) for w in caught if issubclass(w.category, PolicyWarning)])
     if _measuring(args):
         return _emit(_measured(result, child, parent, cache, args), args)
     return _emit(Run.of_check(result, parent), args)
+
+
+def _stored_results(args, options: dict):
+    """The cache of check results and this check's key in it; (None, None) where
+    results are not kept: no cache, a measure, or a policy other than AppArmor (only
+    AppArmor loads are keyed on every file they read)."""
+    if args.no_cache or _measuring(args) or args.booleans or not all(
+            os.path.isfile(p) for p in (args.child[0], args.parent)):
+        return None, None
+    if any(api.detect_lsm(p) != "apparmor" or (args.lsm not in (None, "apparmor"))
+           for p in (args.child[0], args.parent)):
+        return None, None
+    from .result_cache import ResultCache
+    key = ResultCache.key(args.child[0], args.parent, args.include,
+                          {**options, "child_profile": args.child_profile,
+                           "parent_profile": args.parent_profile})
+    return ResultCache(), key
 
 
 def _measured(result, child, parent, cache, args) -> Run:

@@ -108,3 +108,51 @@ def test_parser_tables_are_kept_and_a_corrupt_table_file_is_rebuilt(tmp_path):
     again = load_apparmor(child, [include], tmp_path / "cache")
     assert again.profiles == expected.profiles
     assert not tables[0].read_bytes().startswith(b"not a table")
+
+
+def test_a_check_of_unchanged_files_gives_the_stored_result_and_an_edit_redoes_it(tmp_path):
+    child, parent, include = _copy_models(tmp_path)
+    env = {"LSMSIM_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
+
+    def run(*extra):
+        proc = subprocess.run([sys.executable, "-m", "lsmsim", "check", "--child", str(child),
+                               "--parent", str(parent), "-I", str(include), "--format", "json",
+                               *extra], capture_output=True, text=True, env=env, timeout=600)
+        assert proc.returncode in (0, 1), proc.stderr
+        report = json.loads(proc.stdout)
+        return proc.returncode, report["denials"], report["stats"]["from_cache"]
+    code, denials, cached = run()
+    assert code == 1 and denials and not cached
+    assert run() == (code, denials, True)
+    assert run("--budget", "4000000")[2] is False  # another bound is another key
+    assert run("--no-cache") == (code, denials, False)
+    # An edit of a file the parent includes is a new proof, not the stored result.
+    tunables = include / "tunables" / "global"
+    tunables.write_text(tunables.read_text() + "\n# an edit\n")
+    assert run() == (code, denials, False)
+    # The child's expansions gone: the stored result of the old child must not come back.
+    child.write_text("profile vm-agent { capability chown, }\n")  # the parent grants it
+    code, denials, cached = run()
+    assert (code, denials, cached) == (0, [], False)
+    assert run() == (0, [], True)
+
+
+def test_a_stored_result_repeats_the_warnings_of_loading_its_policies(tmp_path):
+    child, parent, include = _copy_models(tmp_path)
+    outside = tmp_path / "outside"  # neither in an include root nor beside the child
+    outside.write_text("capability chown,\n")
+    (include / "local").mkdir(exist_ok=True)
+    (include / "local" / "escape").symlink_to(outside)
+    child = tmp_path / "children" / "child.aa"
+    child.parent.mkdir()
+    child.write_text("profile vm-agent {\n  include <local>\n  capability chown,\n}\n")
+    env = {"LSMSIM_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
+
+    def run():
+        proc = subprocess.run([sys.executable, "-m", "lsmsim", "check", "--child", str(child),
+                               "--parent", str(parent), "-I", str(include), "--format", "json"],
+                              capture_output=True, text=True, env=env, timeout=600)
+        return proc.returncode, json.loads(proc.stdout)["stats"]["from_cache"], proc.stderr
+    first, second = run(), run()
+    assert first[:2] == (0, False) and second[:2] == (0, True)
+    assert "outside the include roots" in first[2] and first[2] == second[2]

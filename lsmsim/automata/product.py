@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Callable, Hashable, Iterator
 
 from .dfa import START, LazyDFA
@@ -63,6 +64,9 @@ class ProductSearch:
                 self.representative.append(byte)
         keys = list(joint)
         self.columns = [[key[k] for key in keys] for k in range(len(components))]
+        # Reading a row's successor for every joint class at C speed.
+        self._pick = [itemgetter(*column) if len(column) > 1 else
+                      (lambda row, c=column[0]: (row[c],)) for column in self.columns]
         self.previous: dict[tuple[int, ...], tuple[tuple[int, ...], int] | None] = {}
         self.explored = 0
 
@@ -81,7 +85,9 @@ class ProductSearch:
         single = [members[0] for members in groups.values() if len(members) == 1]
         joint = [members for members in groups.values() if len(members) > 1]
         dfas = [c.dfa for c in self.components]
-        columns, representative = self.columns, self.representative
+        tables = [dfa.rows for dfa in dfas]  # grown in place as states are added
+        pick, representative = self._pick, self.representative
+        order = range(len(representative) - 1, -1, -1)
         moves: dict[tuple[int, ...], list] = {}
         while queue:
             state = queue.popleft()
@@ -93,17 +99,19 @@ class ProductSearch:
                     not any(dfa.holds_any(state[k], mask) for k, dfa, mask in members)
                     for members in joint):
                 continue
-            rows = [dfa.row(s) for dfa, s in zip(dfas, state)]
+            rows = [table[s] for table, s in zip(tables, state)]
+            if None in rows:
+                rows = [dfa.row(s) for dfa, s in zip(dfas, state)]
             # The successors depend on the rows alone, and states share rows.
             key = tuple(map(id, rows))
             successors = moves.get(key)
             if successors is None:
-                lists = [[row[c] for c in column] for row, column in zip(rows, columns)]
-                first: dict[tuple[int, ...], int] = {}
-                for j, successor in enumerate(zip(*lists)):
-                    if successor not in first:
-                        first[successor] = representative[j]
-                successors = moves[key] = list(first.items())
+                joint_rows = list(zip(*[p(row) for p, row in zip(pick, rows)]))
+                # Each successor with the first (most readable) class that leads to it:
+                # filled from the back, the first class is the one left standing.
+                first = dict(zip(reversed(joint_rows), order))
+                successors = moves[key] = [(successor, representative[j]) for successor, j
+                                           in sorted(first.items(), key=itemgetter(1))]
             for successor, byte in successors:
                 if successor not in previous:
                     previous[successor] = (state, byte)

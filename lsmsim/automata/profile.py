@@ -22,7 +22,11 @@ class TaggedAutomaton:
     live: frozenset[int] | None
 
     def matched(self, state: int) -> list:
-        return [self.items[t] for t in sorted(self.dfa.tags(state))]
+        return self.matched_tags(self.dfa.tags(state))
+
+    def matched_tags(self, tags: frozenset[int]) -> list:
+        """The items tagged ``tags``, in the order of the policy."""
+        return [self.items[t] for t in sorted(tags)]
 
 
 def _live(rules, nfa: TaggedNFA) -> frozenset[int]:

@@ -39,7 +39,7 @@ def result_to_dict(result: CheckResult) -> dict:
         "stats": {"queries": result.queries, "seconds": round(result.seconds, 4),
                   "product_states": result.product_states,
                   "check_seconds": round(result.elapsed, 4),
-                  "profile_pairs": len(result.pairs)},
+                  "profile_pairs": len(result.pairs), "from_cache": result.cached},
     }
 
 

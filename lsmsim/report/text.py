@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
-                              NetworkRequest, PtraceRequest, Request, SignalRequest, sorted_perms)
+from ..classes import CLASSES
+from ..model.requests import Request
 from ..model.selinux import SELinuxRequest
 from ..verify.result import CheckResult, Verdict
 from .json_report import denial_audit_lines
@@ -13,25 +13,10 @@ from .avc import describe_selinux
 
 def describe_access(access: Request) -> str:
     """A one-line human description of a concrete access."""
-    match access:
-        case FileRequest(path=path, perms=perms, owner=owner):
-            return f"file {path} {''.join(sorted_perms(perms))} ({'owner' if owner else 'other'})"
-        case ExecRequest(path=path, mode=mode, target=target):
-            return f"exec {path} {mode}" + (f" -> {target}" if target else "")
-        case CapabilityRequest(name=name):
-            return f"capability {name}"
-        case NetworkRequest(family=family, sock_type=sock_type, protocol=protocol):
-            return f"network {family} {sock_type}" + (f" {protocol}" if protocol else "")
-        case SignalRequest(perm=perm, signal=signal, peer=peer):
-            return f"signal {perm} {signal} peer={peer}"
-        case PtraceRequest(perm=perm, peer=peer):
-            return f"ptrace {perm} peer={peer}"
-        case IpcRequest(kind=kind, perm=perm, fields=fields):
-            return f"{kind} {perm} " + " ".join(f"{name}={value!r}" for name, value in fields
-                                                 if value)
-        case SELinuxRequest():
-            return describe_selinux(access)
-    return str(access)
+    if isinstance(access, SELinuxRequest):
+        return describe_selinux(access)
+    rule_class = CLASSES.of_request(access)
+    return rule_class.describe(access) if rule_class else str(access)
 
 
 def result_to_text(result: CheckResult, denial_notes: Sequence[list[str]] = ()) -> str:
@@ -70,5 +55,7 @@ def result_to_text(result: CheckResult, denial_notes: Sequence[list[str]] = ()) 
     if result.product_states:
         work.insert(0, f"{result.product_states:,} automaton states")
     lines.append(f"{', '.join(work)}, {len(result.pairs)} profile pair(s)"
-                 + (f", {result.elapsed:.2f} s in all" if result.elapsed else ""))
+                 + (f", {result.elapsed:.2f} s in all" if result.elapsed else "")
+                 + (" (the proof of an earlier run on the same files, from the cache)"
+                    if result.cached else ""))
     return "\n".join(lines) + "\n"

@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..automata.product import BudgetExhausted, Component, ProductSearch
-from ..automata.profile import link_automaton
+from ..automata.profile import TaggedAutomaton, link_automaton
 from ..model.link import LinkRule
 from ..model.decision import (attachment_pool, exec_applies, exec_deciders, exec_target,
                               granted_letters, matching)
-from ..model.rules import ExecKind
+from ..model.rules import ExecKind, Half
 from .context import CheckContext
 from .exec_check import Target, compare_targets
 from .file_check import HALVES, confirm_file_denial
@@ -70,6 +70,7 @@ class PathProduct:
         self.link_signatures: dict[Signature, tuple[int, ...]] = {}
         self.exhausted: BudgetExhausted | None = None
         self.explored = False
+        self._granted: dict[tuple, frozenset[str]] = {}
 
     def explore(self) -> None:
         """Visit every reachable product state (once); raises :class:`BudgetExhausted`."""
@@ -107,6 +108,17 @@ class PathProduct:
             if links and key[width]:
                 self.link_signatures.setdefault((key[width], key[width + 1], key[0], key[1]),
                                                 state)
+
+    def granted(self, automaton: TaggedAutomaton, tags: frozenset[int], half: Half
+                ) -> frozenset[str]:
+        """The file letters the rules of ``automaton`` tagged ``tags`` grant on
+        ``half`` (many signatures share their tags on one side: decided once)."""
+        key = (id(automaton), tags, half)
+        found = self._granted.get(key)
+        if found is None:
+            found = self._granted[key] = frozenset(
+                granted_letters([automaton.items[t] for t in sorted(tags)], half))
+        return found
 
     def matched(self, key: Signature) -> tuple[list, list, set, set]:
         """The matching child rules, parent rules and attached profiles (by id)."""
@@ -152,10 +164,11 @@ def _file_denials(ctx: CheckContext, product: PathProduct) -> Iterator[object]:
     witnessed: dict[int, set[str]] = {}
     for half in HALVES:  # "other" first, as the solver-based check reports
         for key, state in product.signatures.items():
-            child, parent, _, _ = product.matched(key)
-            excess = granted_letters(child, half) - granted_letters(parent, half) - {"l"}
+            excess = product.granted(product.child, key[0], half) - \
+                product.granted(product.parent, key[1], half) - {"l"}
             if not excess:
                 continue
+            child = product.child.matched_tags(key[0])
             for rule in child:
                 if rule.deny or not rule.qualifier.covers(half):
                     continue
@@ -171,9 +184,10 @@ def _exec_pairs(ctx: CheckContext, product: PathProduct) -> Iterator[object]:
     done: set[tuple] = set()
     for half in HALVES:
         for key, state in product.signatures.items():
-            child, parent, child_attached, parent_attached = product.matched(key)
-            if "x" not in granted_letters(child, half) or "x" not in granted_letters(parent, half):
+            if "x" not in product.granted(product.child, key[0], half) or \
+                    "x" not in product.granted(product.parent, key[1], half):
                 continue
+            child, parent, child_attached, parent_attached = product.matched(key)
             mine = [r for r in exec_deciders(child, half) if exec_applies(r, child, half, matching)]
             theirs = [r for r in exec_deciders(parent, half)
                       if exec_applies(r, parent, half, matching)]

@@ -75,6 +75,7 @@ class CheckResult:
     pairs: tuple[tuple[str, str], ...] = field(default=())
     product_states: int = 0  # automaton product states explored
     elapsed: float = 0.0  # the whole check
+    cached: bool = False  # the stored result of an earlier check of the same files
 
     @property
     def verdict(self) -> Verdict:

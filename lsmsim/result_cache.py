@@ -1,0 +1,71 @@
+"""Results of earlier checks, kept on disk: checking unchanged files again gives the
+result the proof gave then, without redoing it.
+
+A stored result is keyed by the lsmsim version and code, both policy files, the
+include roots, the profiles and every bound of the check; it is used only while the
+sha256 of every file either policy was read from is unchanged and no entry was
+added, removed or changed in a folder an include search looked in (the rules of
+:mod:`lsmsim.cache`). The proof is deterministic, so a stored result is the result
+the check would give; a stale, unreadable or corrupt entry is ignored.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .cache_dir import (code_fingerprint, default_directory, file_digest, folder_listing,
+                        read_entry, write_entry)
+
+FORMAT = 1
+
+
+@dataclass
+class _Stored:
+    format: int
+    digests: dict[str, str | None]
+    folders: tuple[str, ...]
+    listing: str
+    result: object
+    warnings: list[str]  # what loading the policies warned of
+
+
+class ResultCache:
+    """Check results under ``directory``/results (see the module docstring)."""
+
+    def __init__(self, directory: str | Path | None = None):
+        self.directory = Path(directory) if directory is not None else default_directory()
+
+    def _file(self, key: tuple) -> Path:
+        text = "\0".join([__version__, code_fingerprint(), str(FORMAT), *map(repr, key)])
+        return self.directory / "results" / f"{hashlib.sha256(text.encode()).hexdigest()}.pickle"
+
+    @staticmethod
+    def key(child: str | Path, parent: str | Path, include, options: dict) -> tuple:
+        """What a check's result depends on besides the files' contents."""
+        return (str(Path(child).resolve()), str(Path(parent).resolve()),
+                tuple(str(Path(i).resolve()) for i in include), sorted(options.items()))
+
+    def get(self, key: tuple):
+        """The stored result for ``key`` (marked as taken from the cache) with the
+        warnings loading its policies gave, if every file it came from is unchanged;
+        otherwise None."""
+        stored = read_entry(self._file(key))
+        if not isinstance(stored, _Stored) or stored.format != FORMAT:
+            return None
+        if stored.listing != folder_listing(stored.folders) or any(
+                file_digest(f) != d for f, d in stored.digests.items()):
+            return None
+        return dataclasses.replace(stored.result, cached=True), stored.warnings
+
+    def put(self, key: tuple, result, policies, warnings: list[str]) -> None:
+        """Store ``result``, the check of ``policies`` (child and parent), and the
+        ``warnings`` their loading gave."""
+        read = [f for p in policies for f in (p.file, *getattr(p, "files_read", ()))]
+        folders = tuple(dict.fromkeys(f for p in policies
+                                      for f in getattr(p, "folders_consulted", ())))
+        write_entry(self._file(key), _Stored(FORMAT, {f: file_digest(f) for f in dict.fromkeys(read)},
+                                             folders, folder_listing(folders), result,
+                                             warnings))
