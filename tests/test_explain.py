@@ -16,7 +16,7 @@ from lsmsim.model.link import LinkRequest, LinkRule
 from lsmsim.model.mount import MountRule
 from lsmsim.model.names import IPC_CLASSES
 from lsmsim.model.requests import (CapabilityRequest, ExecRequest, FileRequest, IpcRequest,
-                                   NetworkRequest, PtraceRequest, SignalRequest)
+                                   PtraceRequest, SignalRequest)
 from lsmsim.model.rules import (CapabilityRule, FileRule, Half, IpcRule, NetworkRule,
                                 PtraceRule, SignalRule)
 from lsmsim.simulate import decide

@@ -23,13 +23,9 @@ def denial_lines(explained: DenialExplanation) -> list[str]:
         return [f"    closest:      {explained.note}"]
     lines = []
     for index, near in enumerate(explained.closest[:MAX_LISTED]):
-        what = []
-        if near.grants:
-            what.append(f"grants {''.join(near.grants) if _letters(near.grants) else ', '.join(near.grants)}")
-        if near.lacks:
-            what.append(f"lacks {''.join(near.lacks) if _letters(near.lacks) else ', '.join(near.lacks)}")
-        if near.removes:
-            what.append(f"denies {''.join(near.removes) if _letters(near.removes) else ', '.join(near.removes)}")
+        what = [f"{word} {_joined(items)}" for word, items in
+                (("grants", near.grants), ("lacks", near.lacks), ("denies", near.removes))
+                if items]
         label = "closest:" if index == 0 else ""
         lines.append(f"    {label:<13} {_where(near.rule)} ({'; '.join(what)})")
     if len(explained.closest) > MAX_LISTED:
@@ -41,11 +37,16 @@ def _letters(items) -> bool:
     return all(len(item) == 1 for item in items)
 
 
+def _joined(items) -> str:
+    """File letters run together (``rwk``), other permissions listed."""
+    return "".join(items) if _letters(items) else ", ".join(items)
+
+
 def _group_label(covers: list[PermissionCover]) -> str:
     """``rwa (other, owner)`` for file letters, ``chown, setuid`` otherwise."""
     perms = list(dict.fromkeys(c.permission for c in covers))
     halves = list(dict.fromkeys(c.half for c in covers if c.half))
-    joined = "".join(perms) if _letters(perms) else ", ".join(perms)
+    joined = _joined(perms)
     if not halves:
         return joined
     if len(covers) == len(perms) * len(halves):

@@ -27,7 +27,7 @@ from ..model.source import Source
 from ..model.task_classes import IoUringRequest, IoUringRule, UsernsRequest, UsernsRule
 from .check import DEFAULT_ENGINE, ContainmentCheck, ENGINES
 from .context import DEFAULT_BUDGET, CheckContext
-from .explain_cover import COVERED, EXPANDED, NOT_GRANTED, Coverage, cover_pair
+from .explain_cover import COVERED, EXPANDED, NOT_GRANTED, cover_pair
 from .prover import DEFAULT_RLIMIT
 from .result import CheckResult, Denial
 

@@ -14,23 +14,25 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from ..automata.dfa import LazyDFA
-from ..automata.encodings import MOUNT_CLASS, PTRACE, SIGNAL, SplitStringClass, StringClass, ipc_class
+from ..automata.encodings import (MOUNT_CLASS, PTRACE, SIGNAL, SplitStringClass, StringClass,
+                                  ipc_class)
 from ..automata.nfa import TaggedNFA
-from ..automata.product import Component, ProductSearch
+from ..automata.product import BudgetExhausted, Component, ProductSearch
 from ..automata.profile import TaggedAutomaton, string_automaton
 from ..model.decision import allowed, granted_letters, matching
 from ..model.link import LinkRule
 from ..model.mount import MountRequest, MountRule
 from ..model.names import IPC_CLASSES
 from ..model.requests import PERM_ORDER
-from ..model.rules import CapabilityRule, FileRule, IpcRule, NetworkRule, OtherRule, PtraceRule, SignalRule
+from ..model.rules import (CapabilityRule, FileRule, IpcRule, NetworkRule, OtherRule, PtraceRule,
+                           SignalRule)
 from ..model.task_classes import UsernsRequest, UsernsRule
 from ..simulate.decide import decide
 from .context import CheckContext
 from .file_check import HALVES
+from .link_paths import _Path as LinkPath, _decides as link_decides
 from .named_check import CAPABILITY, NETWORK, Finite
-from .link_paths import _Path as LinkPath, _decides as link_decides, link_automaton
-from .path_check import PathProduct
+from .path_check import path_product
 
 COVERED, EXPANDED, NOT_GRANTED = "covered", "expanded", "not granted"
 
@@ -101,8 +103,7 @@ def cover_paths(ctx: CheckContext, coverage: Coverage) -> None:
                     coverage.expect(rule, "file", letter, half.value)
     if not coverage.rules:
         return
-    product = PathProduct(ctx)
-    product.explore()
+    product = path_product(ctx)
     for key in product.signatures:
         child, parent, _, _ = product.matched(key)
         for half in HALVES:
@@ -123,8 +124,9 @@ def cover_paths(ctx: CheckContext, coverage: Coverage) -> None:
 
 def cover_links(ctx: CheckContext, coverage: Coverage) -> None:
     """The 'l' of every child link rule, per half: the parent link rules that allow
-    each (new name, target) pair the child rule allows; raises BudgetExhausted."""
-    pair, cache = ctx.pair, ctx.automata
+    each (new name, target) pair the child rule allows, read off the path product
+    (which carries the link automata); raises BudgetExhausted."""
+    pair = ctx.pair
     child_links = pair.child.rules_of(LinkRule)
     if all(rule.deny for rule in child_links):
         return
@@ -133,46 +135,38 @@ def cover_links(ctx: CheckContext, coverage: Coverage) -> None:
             if not rule.deny and rule.qualifier.covers(half):
                 coverage.expect(rule, "link", "l", half.value)
     parent_links = pair.parent.rules_of(LinkRule)
-    child_files, parent_files = cache.file(pair.child), cache.file(pair.parent)
-    child = cache.keyed(("links", id(pair.child)), pair.child, lambda: link_automaton(child_links))
-    parent = cache.keyed(("links", id(pair.parent)), pair.parent,
-                         lambda: link_automaton(parent_links))
-    search = ProductSearch([Component(child.dfa, True, child.live), Component(parent.dfa),
-                            Component(child_files.dfa), Component(parent_files.dfa),
-                            Component(cache.domain, True)], max(0, ctx.budget.remaining))
-
-    def signature(state: tuple[int, ...]) -> tuple | None:
-        tags = child.dfa.tags(state[0])
-        if not tags or not cache.domain.tags(state[4]):
-            return None
-        return (tags, parent.dfa.tags(state[1]), child_files.dfa.tags(state[2]),
-                parent_files.dfa.tags(state[3]))
+    product = path_product(ctx)
+    child, parent = product.child_links, product.parent_links
+    child_files, parent_files = product.child, product.parent
+    # Paths alike in every fact the decision reads in their role are one: keep one.
     news: dict[tuple, tuple] = {}
     targets: dict[tuple, tuple] = {}
-    for (ctags, ptags, cfiles, pfiles) in search.first_by(signature):
+    for (ctags, ptags, cfiles, pfiles) in product.link_signatures:
         mine = LinkPath(ctags, child.items, [child_files.items[t] for t in sorted(cfiles)])
         theirs = LinkPath(ptags, parent.items, [parent_files.items[t] for t in sorted(pfiles)])
         facts = tuple((side.perms[h], side.modes[h]) for side in (mine, theirs) for h in HALVES)
-        key = (frozenset(mine.as_new), frozenset(theirs.as_new), frozenset(mine.as_target),
-               frozenset(theirs.as_target), facts)
         if mine.as_new:
-            news.setdefault(key, (mine, theirs))
+            news.setdefault((frozenset(mine.as_new), frozenset(theirs.as_new), facts),
+                            (mine, theirs))
         if mine.as_target:
-            targets.setdefault(key, (mine, theirs))
+            targets.setdefault((frozenset(mine.as_target), frozenset(theirs.as_target), facts),
+                               (mine, theirs))
     by_id = {id(r): r for r in (*child_links, *parent_links)}
     for half in HALVES:
-        allow = [r for r in child_links if not r.deny and r.qualifier.covers(half)]
+        allow = {id(r) for r in child_links if not r.deny and r.qualifier.covers(half)}
         for new_mine, new_theirs in news.values():
+            as_new = new_mine.as_new & allow
+            if not as_new:
+                continue
             for target_mine, target_theirs in targets.values():
-                mine = [r for r in allow if id(r) in new_mine.as_new
-                        and id(r) in target_mine.as_target]
+                mine = as_new & target_mine.as_target
                 if not mine or not link_decides(child_links, new_mine, target_mine, half):
                     continue
                 ok = link_decides(parent_links, new_theirs, target_theirs, half)
                 givers = [by_id[i] for i in new_theirs.as_new & target_theirs.as_target
                           if not by_id[i].deny and by_id[i].qualifier.covers(half)]
-                for rule in mine:
-                    coverage.grant(rule, "link", "l", half.value, givers, ok)
+                for rule_id in mine:
+                    coverage.grant(by_id[rule_id], "link", "l", half.value, givers, ok)
 
 
 # -- classes with few requests: decided one request at a time -------------------------
@@ -262,9 +256,11 @@ def _split_sides(ctx: CheckContext, klass: SplitStringClass, child_rules: list,
                         lambda pick=pick: string_automaton(child_rules, pick, klass.max_length)),
             cache.keyed((f"{klass.name}:{half}", id(pair.parent)), pair.parent,
                         lambda pick=pick: string_automaton(parent_rules, pick, klass.max_length)),
-            cache.keyed((f"{klass.name}:{half}:domain", 0), klass, lambda half=half: TaggedAutomaton(
-                tuple(range(len(klass.domain))),
-                LazyDFA(TaggedNFA.of([part[half] for part in klass.domain])), None))))
+            cache.keyed((f"{klass.name}:{half}:domain", 0), klass,
+                        lambda half=half: TaggedAutomaton(
+                            tuple(range(len(klass.domain))),
+                            LazyDFA(TaggedNFA.of([part[half] for part in klass.domain])),
+                            None))))
     return sides
 
 
@@ -304,7 +300,6 @@ def _string_classes() -> list[tuple[type, str, object, Callable]]:
 def cover_pair(ctx: CheckContext) -> tuple[Coverage, str]:
     """The coverage of every class this module explains, and why it stopped short
     ("" when every product was explored)."""
-    from ..automata.product import BudgetExhausted
     coverage = Coverage()
     pair = ctx.pair
     try:
