@@ -1,8 +1,9 @@
 """Benchmark of AppArmor checks against the real compiler (run: ``python3 -m tests.bench_apparmor``).
 
 Every figure is a ratio measured in one run, so the machine's noise cancels out:
-``lsmsim check`` in a fresh process (cold: empty cache; warm: the cache the cold run
-left) against ``apparmor_parser -QKS`` compiling the same two files, median of
+``lsmsim check`` in a fresh process (cold: empty cache; proof: the policies' compiled
+automata cached, the proof redone; warm: the cache the cold run left, whose stored
+result answers) against ``apparmor_parser -QKS`` compiling the same two files, median of
 ``--repeat`` runs each. Then the scaling of a check against synthetic parents of
 10 ... 10,000 rules (in-process, the exponent fitted on a log-log scale, with the
 compiler's time on the same files), and two cases that used to hang: a parent with
@@ -64,7 +65,7 @@ def _compiler(files: list[Path], include: list[Path], repeat: int) -> float | No
 
 
 def _lsmsim(child: Path, parent: Path, include: list[Path], repeat: int,
-            extra: tuple[str, ...] = ()) -> tuple[float, float, int]:
+            extra: tuple[str, ...] = ()) -> tuple[float, float, float, int]:
     cache = Path(tempfile.mkdtemp(prefix="lsmsim-bench-cache-"))
     env = {**os.environ, "LSMSIM_CACHE_DIR": str(cache)}
     argv = [sys.executable, "-m", "lsmsim", "check", "--child", str(child), "--parent",
@@ -73,9 +74,12 @@ def _lsmsim(child: Path, parent: Path, include: list[Path], repeat: int,
     cold, code = _median_seconds(argv, repeat, env,
                                  before=lambda: shutil.rmtree(cache, ignore_errors=True))
     subprocess.run(argv, capture_output=True, env=env, timeout=900)
+    proof, _ = _median_seconds(argv, repeat, env, before=lambda: shutil.rmtree(
+        cache / "results", ignore_errors=True))
+    subprocess.run(argv, capture_output=True, env=env, timeout=900)
     warm, _ = _median_seconds(argv, repeat, env)
     shutil.rmtree(cache, ignore_errors=True)
-    return cold, warm, code
+    return cold, proof, warm, code
 
 
 def _debian(work: Path) -> tuple[Path, Path, Path] | str:
@@ -112,8 +116,8 @@ def _debian(work: Path) -> tuple[Path, Path, Path] | str:
 
 
 def table(repeat: int) -> None:
-    print(f"{'child within parent':52} {'verdict':10} {'cold':>7} {'warm':>7} {'compiler':>8} "
-          f"{'cold x':>7} {'warm x':>7}")
+    print(f"{'child within parent':52} {'verdict':10} {'cold':>7} {'proof':>7} {'warm':>7} "
+          f"{'compiler':>8} {'cold x':>7} {'proof x':>7} {'warm x':>7}")
     rows = [(MODELS / "containers" / f"{name}.aa", PARENT, [INCLUDE])
             for name in ("vm-agent-within", "vm-agent-expands", "docker-default", "lxc-default")]
     with tempfile.TemporaryDirectory() as tmp:
@@ -123,13 +127,13 @@ def table(repeat: int) -> None:
         else:
             rows.append((debian[0], debian[1], [debian[2]]))
         for child, parent, include in rows:
-            cold, warm, code = _lsmsim(child, parent, include, repeat)
+            cold, proof, warm, code = _lsmsim(child, parent, include, repeat)
             compiler = _compiler([child, parent], include, repeat)
             verdict = {0: "contained", 1: "expansions", 3: "undecided"}.get(code, f"exit {code}")
             name = f"{child.name} / {parent.name}"
-            ratio = (f"{cold / compiler:7.1f} {warm / compiler:7.1f}" if compiler
-                     else f"{'-':>7} {'-':>7}")
-            print(f"{name:52} {verdict:10} {cold:7.2f} {warm:7.2f} "
+            ratio = (f"{cold / compiler:7.1f} {proof / compiler:7.1f} {warm / compiler:7.1f}"
+                     if compiler else f"{'-':>7} {'-':>7} {'-':>7}")
+            print(f"{name:52} {verdict:10} {cold:7.2f} {proof:7.2f} {warm:7.2f} "
                   f"{compiler if compiler else float('nan'):8.2f} {ratio}")
 
 
