@@ -26,6 +26,8 @@ def denial_lines(explained: DenialExplanation) -> list[str]:
         what = [f"{word} {_joined(items)}" for word, items in
                 (("grants", near.grants), ("lacks", near.lacks), ("denies", near.removes))
                 if items]
+        if near.exec:
+            what.append(f"exec {near.exec}")
         label = "closest:" if index == 0 else ""
         lines.append(f"    {label:<13} {_where(near.rule)} ({'; '.join(what)})")
     if len(explained.closest) > MAX_LISTED:

@@ -105,10 +105,11 @@ class NearRule:
     grants: tuple[str, ...] = ()
     lacks: tuple[str, ...] = ()
     removes: tuple[str, ...] = ()
+    exec: str = ""  # the exec transition of a file rule that grants 'x' (``ix``, ``px``...)
 
     def to_json(self) -> dict:
         return {"rule": self.rule.to_json(), "grants": list(self.grants),
-                "lacks": list(self.lacks), "removes": list(self.removes)}
+                "lacks": list(self.lacks), "removes": list(self.removes), "exec": self.exec}
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,8 @@ def _near_files(profile: Profile, path: str, asked: frozenset[str], owner: bool
                 found.append(NearRule(rule.source, removes=tuple(sorted_perms(rule.perms & asked))))
         else:
             found.append(NearRule(rule.source, tuple(sorted_perms(rule.perms)),
-                                  tuple(sorted_perms(asked - rule.perms))))
+                                  tuple(sorted_perms(asked - rule.perms)),
+                                  exec=str(rule.exec) if rule.exec and "x" in asked else ""))
     return found
 
 
