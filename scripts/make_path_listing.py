@@ -4,9 +4,11 @@
 The paths are those the installed Debian packages ship (``/var/lib/dpkg/info/*.list``,
 the files ``dpkg -L`` reads), plus files every Debian system has that no package
 lists (``/etc/shadow``, created when the system is installed) and the standard
-entries of ``/proc``, ``/sys`` and ``/dev``. A directory that exists on this machine
-is written with a trailing ``/``, as AppArmor matches directories. One path per
-line, sorted; a few MB for a typical installation.
+entries of ``/proc``, ``/sys`` and ``/dev``. Paths are written as AppArmor sees them
+on this machine: a package path through a linked folder is written where the link
+leads (``/bin/cat`` is ``/usr/bin/cat`` where ``/bin`` links to ``usr/bin``), and a
+folder that exists ends in ``/``. One path per line, sorted; a few MB for a typical
+installation.
 
     python scripts/make_path_listing.py -o paths.txt
     python scripts/make_path_listing.py --dpkg-info /var/lib/dpkg/info > paths.txt
@@ -85,6 +87,26 @@ def package_paths(info: str | Path = DPKG_INFO) -> set[str]:
     return paths
 
 
+def resolve_folders(paths: set[str], root: str = "/") -> set[str]:
+    """Each path with its folder as the kernel resolves it under ``root`` (links
+    followed); the last component is kept as named, and folders that do not exist
+    or lead outside ``root`` are kept as they are."""
+    real_root = os.path.realpath(root)
+    resolved: dict[str, str] = {}
+    out = set()
+    for path in paths:
+        head, tail = os.path.split(path.rstrip("/") or "/")
+        folder = resolved.get(head)
+        if folder is None:
+            real = os.path.realpath(os.path.join(root, head.lstrip("/")))
+            inside = os.path.relpath(real, real_root)
+            folder = head if inside.startswith("..") or not os.path.isdir(real) else \
+                "/" + ("" if inside == "." else inside)
+            resolved[head] = folder
+        out.add(os.path.join(folder, tail) + ("/" if path.endswith("/") and tail else ""))
+    return out
+
+
 def standard_paths() -> set[str]:
     """Files no package lists, and the kernel's file systems."""
     return set(" ".join((SYSTEM_FILES, PROC, SYS, DEV)).split())
@@ -105,7 +127,8 @@ def mark_directories(paths: set[str], root: str = "/") -> list[str]:
 
 def listing(info: str | Path = DPKG_INFO, root: str = "/") -> list[str]:
     """The whole listing, sorted."""
-    return mark_directories(package_paths(info) | standard_paths(), root)
+    return mark_directories(resolve_folders(package_paths(info), root) | standard_paths(),
+                            root)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -226,12 +226,16 @@ def test_listing_counts_match_a_scan(listing, child_file, profile):
 def test_script_marks_directories_and_adds_system_files(tmp_path):
     info = tmp_path / "info"
     info.mkdir()
-    (info / "pkg.list").write_text("/.\n/etc\n/etc/pkg.conf\n")
+    (info / "pkg.list").write_text("/.\n/etc\n/etc/pkg.conf\n/bin\n/bin/cat\n/usr/bin/cat\n")
     root = tmp_path / "root"
     (root / "etc").mkdir(parents=True)
+    (root / "usr" / "bin").mkdir(parents=True)
+    (root / "bin").symlink_to("usr/bin")
     script = _listing_script()
     listed = script.listing(info, str(root))
     assert "/etc/" in listed and "/etc/pkg.conf" in listed and "/." not in listed
+    # /bin links to usr/bin: the kernel sees /usr/bin/cat; /bin itself is a link, no folder.
+    assert "/usr/bin/cat" in listed and "/bin/cat" not in listed and "/bin" in listed
     assert "/etc/shadow" in listed and "/proc/self/mem" in listed and "/dev/kvm" in listed
     assert listed == sorted(listed)
 
