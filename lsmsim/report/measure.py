@@ -24,7 +24,8 @@ def measure_lines(measure: DenialMeasure | None) -> list[str]:
         return [f"    expansion:    not counted ({measure.reason})"]
     size = (f"{format_count(measure.paths)} canonical path(s) of at most "
             f"{measure.length} bytes")
-    if measure.by_perm:
+    # Per letter only where the letters differ: equal counts would repeat the total.
+    if any(n != measure.paths for _, n in measure.by_perm):
         size += " (" + ", ".join(f"{letter} {format_count(n)}"
                                  for letter, n in measure.by_perm) + ")"
     lines = [f"    expansion:    {size}"]
