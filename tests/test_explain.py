@@ -9,6 +9,8 @@ import sys
 from dataclasses import replace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import lsmsim
 from lsmsim.model.examples import examples
@@ -26,6 +28,7 @@ from lsmsim.verify.named_check import NETWORK, _sockets
 
 from .conftest import INCLUDE, MODELS
 from .helpers import load_text
+from .strategies import file_rule_lines, paths, profiles
 
 SVIRT = MODELS / "svirt" / "libvirt-qemu.aa"
 PAIRS = {
@@ -310,3 +313,56 @@ def test_cli_explain_stack_and_errors():
     sarif = _run("check", "--explain", "--format", "sarif", "--child", str(SVIRT),
                  "--parent", str(SVIRT), "-I", str(INCLUDE))
     assert sarif.returncode == 2 and "text or json" in sarif.stderr
+
+
+# -- random small profiles ------------------------------------------------------------------
+
+def _random_pair(draw_child: str, draw_parent: str):
+    from lsmsim.errors import PolicyError
+    try:
+        return load_text(draw_child), load_text(draw_parent)
+    except PolicyError:
+        return None
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(file_rule_lines(), min_size=1, max_size=4), profiles("p"),
+       st.lists(paths(), min_size=4, max_size=8))
+def test_random_file_profiles(child_lines, parent_text, extra_paths):
+    """On random profiles, every covered (rule, letter, half) is granted by its named
+    parent rules alone wherever the child rule grants it (paths drawn at random and
+    from the child's glob), a letter the child never grants is 'not granted', and a
+    contained verdict has every permission covered or not granted."""
+    loaded = _random_pair("profile c {\n  " + "\n  ".join(child_lines) + "\n}\n", parent_text)
+    if loaded is None:
+        return
+    child_policy, parent_policy = loaded
+    explanation = lsmsim.explain(child_policy, parent_policy)
+    child, parent = child_policy.profiles[0], parent_policy.profiles[0]
+    contained = explanation.result.verdict is lsmsim.Verdict.CONTAINED
+    for rule_explanation in explanation.rules:
+        for cover in rule_explanation.permissions:
+            assert not contained or cover.status != EXPANDED, (child_lines, parent_text)
+            kind = LinkRule if cover.permission == "l" else FileRule
+            named = _only(parent, kind, set(cover.covered_by))
+            for rule in _rules_at(child, rule_explanation.rule, kind):
+                candidates = [*extra_paths, *_paths(rule.link if kind is LinkRule else rule.glob)]
+                for path in candidates:
+                    if not _canonical(path):
+                        continue
+                    owner = cover.half == "owner"
+                    if kind is LinkRule:
+                        request = LinkRequest(path, "/a", owner)
+                        if not rule.matches(request):
+                            continue
+                    else:
+                        request = FileRequest(path, frozenset(cover.permission), owner)
+                        if not rule.matches(request):
+                            continue
+                    granted = decide(child, request).allowed
+                    if cover.status == NOT_GRANTED:
+                        assert not granted, (child_lines, parent_text, request)
+                    elif cover.status == COVERED and granted:
+                        assert decide(named, request).allowed, (child_lines, parent_text,
+                                                                request, cover)
