@@ -273,3 +273,16 @@ def test_cli_refuses_measure_of_a_stack(capsys):
     code = main(["check", str(MODELS / "stacks" / "libvirt-lxd-expands.toml"), "--measure"])
     assert code == 2
     assert "--measure needs one --child" in capsys.readouterr().err
+
+
+def test_a_product_past_the_budget_is_not_counted():
+    """A pair whose product has more states than the budget gets no count, and says
+    why; the text report shows it."""
+    from lsmsim.report.measure import measure_lines
+    child = load_text("profile c {\n  /tmp/** rw,\n}\n")
+    parent = load_text("profile p {\n  /tmp/a/** r,\n}\n")
+    result = ContainmentCheck(child, parent).run()
+    measures = ExpansionMeasure(result, child, parent, budget=3).measures()
+    assert measures and all(m.paths is None and "more than 3 states" in m.reason
+                            for m in measures)
+    assert measure_lines(measures[0])[0].startswith("    expansion:    not counted (")

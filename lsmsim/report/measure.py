@@ -22,10 +22,10 @@ def measure_lines(measure: DenialMeasure | None) -> list[str]:
         return []
     if measure.paths is None:
         return [f"    expansion:    not counted ({measure.reason})"]
-    size = (f"{format_count(measure.paths)} canonical path(s) of at most "
-            f"{measure.length} bytes")
-    # Per letter only where the letters differ: equal counts would repeat the total.
-    if any(n != measure.paths for _, n in measure.by_perm):
+    total = format_count(measure.paths)
+    size = f"{total} canonical path(s) of at most {measure.length} bytes"
+    # Per letter only where a letter's count reads differently from the total.
+    if any(format_count(n) != total for _, n in measure.by_perm):
         size += " (" + ", ".join(f"{letter} {format_count(n)}"
                                  for letter, n in measure.by_perm) + ")"
     lines = [f"    expansion:    {size}"]
