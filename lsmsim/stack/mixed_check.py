@@ -311,14 +311,15 @@ class MixedCheck:
         checks = [(self._entry(label.entry).context, label.tclass, perms, audit_name(path))]
         holder = parent_directory(path)
         where = {audit_name(holder or "/"): f" of {holder}", audit_name(path): ""}
+        unknown_holder = None
         if parent_dir_perms(perms) and label.holder is not False:
             above, holder_named = self._labelled(holder, label.holder)
-            if above is None:
-                yield Undecided(rule.source, f"{named}; its directory {holder_named}")
-                return
             named += f"; its directory {holder_named}"
-            checks.append((self._entry(label.holder).context, "dir",
-                           parent_dir_perms(perms), audit_name(holder)))
+            if above is None:
+                unknown_holder = f"{named}: the directory's permissions are not known"
+            else:
+                checks.append((self._entry(label.holder).context, "dir",
+                               parent_dir_perms(perms), audit_name(holder)))
         denied, reasons = [], {}
         for target, tclass, wanted, detail in checks:
             found, why, problem = self._decide(target, tclass, wanted, detail)
@@ -332,6 +333,8 @@ class MixedCheck:
         if denied:
             yield self._denial(rule, FileRequest(path, frozenset(letters), half is Half.OWNER),
                                denied, reasons, named)
+        elif unknown_holder:
+            yield Undecided(rule.source, unknown_holder)
 
     def _named(self, kind, requests: Iterator[Request]) -> Iterator[object]:
         """Requests of a finite class the profile allows: a denial per rule and SELinux
