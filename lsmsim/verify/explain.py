@@ -28,6 +28,7 @@ from ..model.task_classes import IoUringRequest, IoUringRule, UsernsRequest, Use
 from .check import DEFAULT_ENGINE, ContainmentCheck, ENGINES
 from .context import DEFAULT_BUDGET, CheckContext
 from .explain_cover import COVERED, EXPANDED, NOT_GRANTED, cover_pair
+from .named_check import GRANTS_NOTHING
 from .prover import DEFAULT_RLIMIT
 from .result import CheckResult, Denial
 
@@ -168,7 +169,8 @@ def explain_pair(ctx: CheckContext) -> PairExplanation:
     profile = ctx.pair.child
     by_source: dict[Source, dict] = {}
     for rule in profile.effective_rules():
-        if rule.deny or rule.source is None:
+        if rule.deny or rule.source is None or (isinstance(rule, OtherRule)
+                                                and rule.kind in GRANTS_NOTHING):
             continue
         entry = by_source.setdefault(rule.source, {"kinds": [], "permissions": [],
                                                    "notes": []})
