@@ -20,19 +20,16 @@ depends on something the policy text does not fix, is undecided with the reason.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
-from dataclasses import dataclass, field, replace
 from typing import Iterator
 
-from ..automata.dfa import LazyDFA
-from ..automata.nfa import MAX_PATH, TaggedNFA
 from ..automata.product import BudgetExhausted, Component, ProductSearch
 from ..automata.profile import AutomatonCache
 from ..model.decision import granted_letters
 from ..model.names import CAPABILITIES, NETWORK_FAMILIES, PROTOCOLS, SOCKET_TYPES
 from ..model.link import LinkRule
 from ..model.policy import Profile
-from ..model.regex import ANY_CHAR, NOT_SLASH, Alt, Lit, Seq, Star
 from ..model.requests import CapabilityRequest, FileRequest, NetworkRequest, Request
 from ..model.rules import (CapabilityRule, ExecKind, FileRule, Half, NetworkRule, PtraceRule,
                            SignalRule)
@@ -43,79 +40,21 @@ from ..simulate.decide import decide
 from ..verify.context import DEFAULT_BUDGET
 from ..verify.file_check import HALVES
 from ..verify.result import CheckResult, Denial, Subject, Undecided
-from .file_contexts import FileContextEntry, FileContexts
+from .file_contexts import FileContextEntry
+from .labels import Label, LabelAutomaton
 from .request_text import request_to_text
 from .mapping import (audit_name, file_perms, parent_dir_perms, parent_directory,
                       selinux_accesses)
 from .stack import Layer
 
 
-@dataclass(frozen=True)
-class Label:
-    """Who labels a region of paths: the object class of its paths and the index of the
-    winning file_contexts entry (None: no entry matches), for the paths themselves and
-    for the directory that holds them (None: the region is ``/``)."""
-
-    tclass: str
-    entry: int | None
-    holder: int | None | bool = False  # False: ``/`` has no directory above it
-
-
-@dataclass(frozen=True)
-class LabelAutomaton:
-    """The specifications of a file_contexts file as one DFA over canonical paths.
-    Entry ``i`` has three tags: ``3i`` matches the paths it labels as files, ``3i+1``
-    those it labels as directories (written with their trailing ``/``), ``3i+2`` the
-    paths whose directory it labels (not ``/``). The last three tags mark ``/`` itself,
-    the paths directly under ``/`` and every path ending in ``/``."""
-
-    contexts: FileContexts
-    dfa: LazyDFA
-
-    @staticmethod
-    def of(contexts: FileContexts) -> "LabelAutomaton":
-        name = Seq((NOT_SLASH, Star(NOT_SLASH), Alt((Lit("/"), Lit("")))))
-        expressions = []
-        for entry in contexts.entries:
-            expressions += [entry.tree, Seq((entry.tree, Lit("/"))),
-                            Seq((entry.tree, Lit("/"), name))]
-        expressions += [Lit("/"), Seq((Lit("/"), name)), Seq((Star(ANY_CHAR), Lit("/")))]
-        return LabelAutomaton(contexts, LazyDFA(TaggedNFA.of(expressions, MAX_PATH)))
-
-    @property
-    def root(self) -> int:
-        return 3 * len(self.contexts.entries)
-
-    def _index(self, entry: FileContextEntry | None) -> int | None:
-        return self.contexts.entries.index(entry) if entry is not None else None
-
-    def _winner(self, tags: frozenset[int], variant: int, tclass: str) -> int | None:
-        entries = self.contexts.entries
-        return self._index(self.contexts.winner(
-            {t // 3 for t in tags if t < self.root and t % 3 == variant
-             and entries[t // 3].applies_to(tclass)}))
-
-    def label(self, state: int) -> Label:
-        """Who labels the paths that reach ``state``."""
-        tags = self.dfa.tags(state)
-        if self.root in tags:
-            return Label("dir", self._index(self.contexts.lookup("/")[2]))
-        is_dir = self.root + 2 in tags
-        tclass = "dir" if is_dir else "file"
-        if self.root + 1 in tags:  # the directory above is /
-            holder = self._index(self.contexts.lookup("/")[2])
-        else:
-            holder = self._winner(tags, 2, "dir")
-        return Label(tclass, self._winner(tags, 1 if is_dir else 0, tclass), holder)
-
-
-@dataclass
 class HostDecisions:
     """The SELinux ancestor's decisions for the layer's subject, computed once per
     (label, class, permission) with the simulator's decision code."""
 
-    layer: Layer
-    _decided: dict = field(default_factory=dict)
+    def __init__(self, layer: Layer):
+        self.layer = layer
+        self._decided: dict[tuple[Context, str, str], str | None] = {}
 
     def problem(self, tclass: str, perm: str) -> str | None:
         """Why the ancestor's policy cannot decide ``perm`` of ``tclass`` (or None)."""

@@ -1,0 +1,70 @@
+"""A ``file_contexts`` file as an automaton over paths: which specification labels a
+path, and which labels the directory that holds it, the way libselinux's lookup
+decides, for a whole region of paths at once."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..automata.dfa import LazyDFA
+from ..automata.nfa import MAX_PATH, TaggedNFA
+from ..model.regex import ANY_CHAR, NOT_SLASH, Alt, Lit, Seq, Star
+from .file_contexts import FileContextEntry, FileContexts
+
+
+@dataclass(frozen=True)
+class Label:
+    """Who labels a region of paths: the object class of its paths and the index of the
+    winning file_contexts entry (None: no entry matches), for the paths themselves and
+    for the directory that holds them (None: the region is ``/``)."""
+
+    tclass: str
+    entry: int | None
+    holder: int | None | bool = False  # False: ``/`` has no directory above it
+
+
+@dataclass(frozen=True)
+class LabelAutomaton:
+    """The specifications of a file_contexts file as one DFA over canonical paths.
+    Entry ``i`` has three tags: ``3i`` matches the paths it labels as files, ``3i+1``
+    those it labels as directories (written with their trailing ``/``), ``3i+2`` the
+    paths whose directory it labels (not ``/``). The last three tags mark ``/`` itself,
+    the paths directly under ``/`` and every path ending in ``/``."""
+
+    contexts: FileContexts
+    dfa: LazyDFA
+
+    @staticmethod
+    def of(contexts: FileContexts) -> "LabelAutomaton":
+        name = Seq((NOT_SLASH, Star(NOT_SLASH), Alt((Lit("/"), Lit("")))))
+        expressions = []
+        for entry in contexts.entries:
+            expressions += [entry.tree, Seq((entry.tree, Lit("/"))),
+                            Seq((entry.tree, Lit("/"), name))]
+        expressions += [Lit("/"), Seq((Lit("/"), name)), Seq((Star(ANY_CHAR), Lit("/")))]
+        return LabelAutomaton(contexts, LazyDFA(TaggedNFA.of(expressions, MAX_PATH)))
+
+    @property
+    def root(self) -> int:
+        return 3 * len(self.contexts.entries)
+
+    def _index(self, entry: FileContextEntry | None) -> int | None:
+        return self.contexts.entries.index(entry) if entry is not None else None
+
+    def _winner(self, tags: frozenset[int], variant: int, tclass: str) -> int | None:
+        entries = self.contexts.entries
+        return self._index(self.contexts.winner(
+            {t // 3 for t in tags if t < self.root and t % 3 == variant
+             and entries[t // 3].applies_to(tclass)}))
+
+    def label(self, state: int) -> Label:
+        """Who labels the paths that reach ``state``."""
+        tags = self.dfa.tags(state)
+        if self.root in tags:
+            return Label("dir", self._index(self.contexts.lookup("/")[2]))
+        is_dir = self.root + 2 in tags
+        tclass = "dir" if is_dir else "file"
+        if self.root + 1 in tags:  # the directory above is /
+            holder = self._index(self.contexts.lookup("/")[2])
+        else:
+            holder = self._winner(tags, 2, "dir")
+        return Label(tclass, self._winner(tags, 1 if is_dir else 0, tclass), holder)
