@@ -12,7 +12,7 @@ from ...errors import PolicyError, Position
 from ...model.selinux import SELinuxPolicy
 from .build import PolicyBuilder
 from .cil_build import CilBuilder
-from .cil_syntax import parse_cil
+from .cil_syntax import Words, parse_cil
 from .neverallow import check_neverallows
 from .parser import parse_text
 
@@ -70,7 +70,8 @@ def load_cil(paths: str | Path | list) -> SELinuxPolicy:
         name = str(files[0]) if len(files) == 1 else f"{files[0].parent}"
     texts = {str(f): _read(f) for f in files}
     with _no_cycle_collection():
-        parsed = {file: parse_cil(text, file) for file, text in texts.items()}
+        words = Words()
+        parsed = {file: parse_cil(text, file, words) for file, text in texts.items()}
         return load_cil_parsed(parsed, texts, name)
 
 

@@ -120,8 +120,7 @@ def assemble(file: str, files: tuple[str, ...], decls: Declarations, facts,
         sensitivity_categories=dict(decls.sens_categories) if mls else {},
         type_rules=tuple(by_kind.get("type_rule", ())),
         xperm_rules=tuple(by_kind.get("xperm_rule", ())),
-        type_sources={n: source_of(types_table[n].leaf.node, texts[types_table[n].leaf.node.file])
-                      for n in types},
+        type_sources={n: source_of(types_table[n].leaf.node) for n in types},
         policycaps=frozenset(symbols.tables["policycaps"]), kept=tuple(kept), mls=mls,
         files_read=files)
 

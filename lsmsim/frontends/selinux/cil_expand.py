@@ -292,8 +292,7 @@ class Expander:
         if macro is None:
             if leaf.optional is not None:
                 # A missing macro disables the optional, as a missing name does.
-                out.append(Leaf(SList(("call-missing", name), node.file, node.line, node.column,
-                                      node.start, node.end), scope, leaf.branches,
+                out.append(Leaf(node.with_items(("call-missing", name)), scope, leaf.branches,
                                 leaf.optional))
                 return
             raise _err(f"call: no macro named {name}", node)

@@ -53,7 +53,7 @@ class StatementReader:
         self._conditions: dict[tuple[int, int], Condition] = {}
 
     def source(self, node: SList) -> Source:
-        return source_of(node, self.texts[node.file])
+        return source_of(node)
 
     def read(self, leaf: Leaf) -> list[tuple[str, object]]:
         head = leaf.node.head
@@ -208,7 +208,7 @@ class StatementReader:
         """A set expression with every name qualified (evaluated once membership is
         complete)."""
         if type(expr) is not SList:
-            expr = SList((expr,), node.file, node.line, node.column, node.start, node.end)
+            expr = node.with_items((expr,))
         head = expr.head
         if head in ("and", "or", "xor", "not"):
             return (head,) + tuple(self._names_expr(x, leaf, node, table) for x in expr.items[1:])

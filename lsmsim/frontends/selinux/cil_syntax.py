@@ -6,8 +6,9 @@ strings (:class:`Quoted`) or nested lists. Meaning is given later, keyword by ke
 from __future__ import annotations
 
 import re
-from sys import intern
+from bisect import bisect_right
 from functools import lru_cache
+from sys import intern
 
 from lark import Lark, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -24,28 +25,49 @@ class Quoted(str):
     """A quoted string (a file name or path), kept apart from symbols."""
 
 
+class CilText:
+    """One file's name and text; where its lines start is found on first need (a
+    position is asked for only by the statements a policy reports)."""
+
+    __slots__ = ("name", "text", "_starts")
+
+    def __init__(self, name: str, text: str):
+        self.name, self.text, self._starts = name, text, None
+
+    def line_column(self, offset: int) -> tuple[int, int]:
+        """The 1-based line and column of an offset (lines end at ``\\n``)."""
+        starts = self._starts
+        if starts is None:
+            starts = self._starts = [0] + [m.end() for m in _NEWLINE.finditer(self.text)]
+        line = bisect_right(starts, offset)
+        return line, offset - starts[line - 1] + 1
+
+
+_NEWLINE = re.compile("\n")
+
+
 class SList:
-    """One list: its items and where it starts and ends in its file. Never changed
-    once built; compared and hashed by identity, as nodes of a tree are.
+    """One list: its items and where it is written. Never changed once built;
+    compared and hashed by identity, as nodes of a tree are.
 
-    A policy holds millions of lists, so each is small: its offsets are kept as the
-    offset of the token it was read from (shared by every list of that token) plus
-    small offsets within it, which Python does not allocate anew."""
+    A policy holds about a million lists, so each is small: where it starts is the
+    offset of the statement it is part of (one number shared by the statement's
+    lists) plus a small offset within it, which Python does not allocate anew; line
+    and column are worked out from the offset when asked for."""
 
-    __slots__ = ("items", "file", "line", "column", "_base", "_offset", "_length")
+    __slots__ = ("items", "text", "_base", "_offset", "_length")
 
-    def __init__(self, items: tuple, file: str, line: int, column: int, start: int, end: int):
-        self.items, self.file, self.line, self.column = items, file, line, column
-        self._base, self._offset, self._length = start, 0, end - start
+    def __init__(self, items: tuple, text: CilText, base: int, offset: int, length: int):
+        self.items, self.text = items, text
+        self._base, self._offset, self._length = base, offset, length
 
-    @classmethod
-    def within(cls, items: tuple, file: str, line: int, column: int, base: int, offset: int,
-               length: int) -> "SList":
-        """A list found ``offset`` characters into a token that starts at ``base``."""
-        node = cls.__new__(cls)
-        node.items, node.file, node.line, node.column = items, file, line, column
-        node._base, node._offset, node._length = base, offset, length
-        return node
+    def with_items(self, items: tuple) -> "SList":
+        """A list of other items written where this one is (for messages)."""
+        return SList(items, self.text, self._base, self._offset, self._length)
+
+    @property
+    def file(self) -> str:
+        return self.text.name
 
     @property
     def start(self) -> int:
@@ -56,8 +78,16 @@ class SList:
         return self._base + self._offset + self._length
 
     @property
+    def line(self) -> int:
+        return self.text.line_column(self.start)[0]
+
+    @property
+    def column(self) -> int:
+        return self.text.line_column(self.start)[1]
+
+    @property
     def position(self) -> Position:
-        return Position(self.file, self.line, self.column)
+        return Position(self.text.name, *self.text.line_column(self.start))
 
     @property
     def head(self) -> str | None:
@@ -71,71 +101,118 @@ class SList:
         return f"SList({self.items!r}, {self.file!r}, {self.line}, {self.column})"
 
 
+# The next item of a run of lists (see cil.lark). Lists in the shapes nearly every
+# statement has are matched whole: (words (words (words))) as access rules are
+# written, (words (words)) and (words); any other list is read item by item: an
+# opening parenthesis, a closing one, a quoted string, a word (the group that matched
+# says which).
+_NEXT = re.compile(
+    r"\s*(?:"
+    r"\(([^()\"]*)\(([^()\"]*)\(([^()\"]*)\)\s*\)()\s*\)"
+    r"|\(([^()\"]*)\(([^()\"]*)\)\s*\)"
+    r"|\(([^()\"]*)\)"
+    r"|(\()|(\))|\"([^\"]*)\"|([^\s()\"]+))")
+_RULE, _PAIR, _FLAT, _OPEN, _CLOSE, _STRING, _WORD = 4, 6, 7, 8, 9, 10, 11
+# How deep a list of a run may nest (the grammar's pattern).
+RUN_DEPTH = 6
+
+
+class Words(dict):
+    """Word lists already split, by their text: a policy writes the same few thousand
+    names and permission lists hundreds of thousands of times, and each is kept once
+    (its words interned). One table may serve every file of a policy."""
+
+    def __missing__(self, text: str) -> tuple:
+        words = self[text] = tuple(map(intern, text.split()))
+        return words
+
+
 class _ToLists(Transformer):
     """Builds :class:`SList` nodes while the LALR parser runs (no parse tree).
 
     Works on tokens of Lark and of lark-cython alike (both carry ``type``, ``value``
     and positions)."""
 
-    def __init__(self, file: str):
+    def __init__(self):
         super().__init__(visit_tokens=False)
-        self.file = file
+        self.text = CilText("", "")
+        self.words = Words()
         self.depth: dict[int, int] = {}  # id of a ``list`` node → how deep it nests
 
-    def _atom(self, token):
-        kind = getattr(token, "type", None)
-        if kind == "SYMBOL":
-            return intern(token.value)
-        if kind == "NESTED":
-            return self._nested(token)
-        if kind == "STRING":
-            return Quoted(token.value[1:-1])
-        return token
+    def _items(self, tokens) -> list:
+        out: list = []
+        for token in tokens:
+            kind = getattr(token, "type", None)
+            if kind == "SYMBOL":
+                out.append(intern(token.value))
+            elif kind == "STATEMENTS":
+                out += self._statements(token.value, token.start_pos)
+            elif kind == "STRING":
+                out.append(Quoted(token.value[1:-1]))
+            else:
+                out.append(token)
+        return out
 
-    def _nested(self, token) -> SList:
-        """A ``NESTED`` token's lists (at most three deep, symbols only): the lexer
-        has found where each list ends; this splits them at parentheses and blanks,
-        an innermost list in one step. Words are interned: a policy writes the same
-        few thousand names millions of times."""
-        text, base, file = token.value, token.start_pos, self.file
-        if "\n" in text:
-            where = _positions(token.line, token.column, text)
-        else:
-            line, column = token.line, token.column
-            where = None
+    def _statements(self, run: str, at: int) -> list[SList]:
+        """The lists of a ``STATEMENTS`` token that starts at offset ``at``.
+
+        Each list of the run's top level, and each list matched whole, has its own
+        ``base`` (its offset in the file); the lists within one have small offsets
+        from it."""
+        text, words = self.text, self.words
+        out: list = []
+        items = out
         stack: list[tuple[list, int]] = []
-        items: list = []
-        append = items.append
-        for match in _ITEM.finditer(text):
+        base = at
+        for match in _NEXT.finditer(run):
             kind = match.lastindex
             if kind == _WORD:
-                append(intern(match.group(_WORD)))
-                continue
-            opened = match.start()
-            if kind == _OPEN:
+                items.append(intern(match.group(_WORD)))
+            elif kind == _RULE:
+                head, middle, inner = match.group(1, 2, 3)
+                start = match.start(1) - 1
+                here = at + start
+                middle_at = 1 + len(head)
+                inner_at = middle_at + 1 + len(middle)
+                inner_list = SList(words[inner], text, here, inner_at, len(inner) + 2)
+                middle_list = SList(words[middle] + (inner_list,), text, here, middle_at,
+                                    match.end(_RULE) - start - middle_at)
+                items.append(SList(words[head] + (middle_list,), text, here, 0,
+                                   match.end() - start))
+            elif kind == _PAIR:
+                head, inner = match.group(5, 6)
+                start = match.start(5) - 1
+                here = at + start
+                inner_at = 1 + len(head)
+                inner_list = SList(words[inner], text, here, inner_at, len(inner) + 2)
+                items.append(SList(words[head] + (inner_list,), text, here, 0,
+                                   match.end() - start))
+            elif kind == _FLAT:
+                start = match.start(_FLAT) - 1
+                items.append(SList(words[match.group(_FLAT)], text, at + start, 0,
+                                   match.end() - start))
+            elif kind == _OPEN:
+                opened = match.start(_OPEN)
+                if not stack:
+                    base = at + opened
                 stack.append((items, opened))
                 items = []
-                append = items.append
-                continue
-            if kind == _FLAT:
-                words, stop = tuple(map(intern, match.group(_FLAT)[1:-1].split())), match.end()
-            else:
-                words = tuple(items)
+            elif kind == _CLOSE:
+                found = tuple(items)
                 items, opened = stack.pop()
-                append = items.append
-                stop = match.end()
-            at_line, at_column = where(opened) if where else (line, column + opened)
-            append(SList.within(words, file, at_line, at_column, base, opened, stop - opened))
-        return items[0]
+                offset = at + opened - base
+                items.append(SList(found, text, base, offset, match.end() - opened))
+            else:
+                items.append(Quoted(match.group(_STRING)))
+        return out
 
     def list(self, children):
         first, last = children[0], children[-1]
-        items = tuple(self._atom(c) for c in children[1:-1])
-        node = SList(items, self.file, first.line, first.column, first.start_pos,
-                     last.end_pos)
+        items = tuple(self._items(children[1:-1]))
+        node = SList(items, self.text, first.start_pos, 0, last.end_pos - first.start_pos)
         # Nesting is measured here, as lists are built, so no later pass recurses
-        # into a list nested past the limit (a NESTED token is at most 3 deep).
-        depth = 1 + max((self.depth.get(id(i), 3) for i in items if type(i) is SList),
+        # into a list nested past the limit (a STATEMENTS list is at most RUN_DEPTH deep).
+        depth = 1 + max((self.depth.get(id(i), RUN_DEPTH) for i in items if type(i) is SList),
                         default=0)
         if depth > MAX_NESTING:
             raise too_deep(node.position)
@@ -147,35 +224,16 @@ class _ToLists(Transformer):
         for child in children:
             if type(child) is not SList and getattr(child, "type", None) in ("SYMBOL", "STRING"):
                 raise PolicyError(f"a statement is expected here, not {child.value[:40]!r}",
-                                  Position(self.file, child.line, child.column))
-        return tuple(self._atom(c) for c in children)
-
-
-# A word, an innermost list, an opening or a closing parenthesis (the group that
-# matched says which).
-_ITEM = re.compile(r"([^\s()]+)|(\([^()]*\))|(\()|(\))")
-_WORD, _FLAT, _OPEN, _CLOSE = 1, 2, 3, 4
-
-
-def _positions(line: int, column: int, text: str):
-    """Line and column of an offset into a token that starts at ``line``:``column``."""
-    if "\n" not in text:
-        return lambda offset: (line, column + offset)
-
-    def where(offset: int) -> tuple[int, int]:
-        newline = text.rfind("\n", 0, offset)
-        if newline < 0:
-            return line, column + offset
-        return line + text.count("\n", 0, offset), offset - newline
-    return where
+                                  Position(self.text.name, child.line, child.column))
+        return tuple(self._items(children))
 
 
 @lru_cache(maxsize=1)
 def _parser() -> tuple[Lark, _ToLists]:
     # The transformer is embedded in the parser (LALR only): no tree is built. It
     # is built once; each parse tells the transformer which file it reads.
-    # lark-cython, where installed, runs the same grammar and tables about twice as fast.
-    lists = _ToLists("")
+    # lark-cython, where installed, runs the same grammar and tables faster.
+    lists = _ToLists()
     return Lark(GRAMMAR.read_text(), parser="lalr", lexer="basic", transformer=lists,
                 maybe_placeholders=False, **_fast_plugins()), lists
 
@@ -188,12 +246,14 @@ def _fast_plugins() -> dict:
     return {"_plugins": lark_cython.plugins}
 
 
-def parse_cil(text: str, file: str) -> tuple:
-    """Parse CIL text into top-level items; errors carry file, line and column."""
+def parse_cil(text: str, file: str, words: Words | None = None) -> tuple:
+    """Parse CIL text into top-level items; errors carry file, line and column.
+    ``words`` shares split word lists between the files of one policy."""
+    parser, lists = _parser()
+    lists.text = CilText(file, text)
+    lists.words = Words() if words is None else words
+    lists.depth.clear()
     try:
-        parser, lists = _parser()
-        lists.file = file
-        lists.depth.clear()
         return parser.parse(text)
     except UnexpectedInput as error:
         line, column = getattr(error, "line", None), getattr(error, "column", None)
@@ -213,6 +273,10 @@ def parse_cil(text: str, file: str) -> tuple:
             message = ("unbalanced ')'" if token.type == "RPAR"
                        else f"syntax error at {getattr(token, 'value', token)!r}")
         raise PolicyError(message, Position(file, line, column)) from None
+    finally:
+        # The parser outlives the parse: it keeps neither the text nor the words.
+        lists.text = CilText("", "")
+        lists.words = Words()
 
 
 def _unclosed(text: str) -> tuple[int, int] | None:
@@ -239,6 +303,9 @@ def _unclosed(text: str) -> tuple[int, int] | None:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
-def source_of(node: SList, text: str) -> Source:
+def source_of(node: SList) -> Source:
     """The node's text (whitespace folded) and position, for reports."""
-    return Source(node.file, node.line, node.column, " ".join(text[node.start:node.end].split()))
+    start = node.start
+    line, column = node.text.line_column(start)
+    return Source(node.text.name, line, column,
+                  " ".join(node.text.text[start:start + node._length].split()))
