@@ -486,3 +486,72 @@ def test_the_proof_agrees_with_the_simulator_on_random_layers(tmp_path, rules, e
         assert not unlabelled or all(
             simulate(stack, FileRequest(p, frozenset("r")), "child").decisions[0].status
             != ALLOWED for p in unlabelled)
+
+
+# --- capabilities and sockets on a host that defines their classes ----------------------
+
+_CAPABLE_HOST = """
+class process
+class file
+class dir
+class capability
+class cap_userns
+class tcp_socket
+sid kernel
+sid unlabeled
+common file { read write open getattr create unlink setattr rename append map lock link execute }
+common socket { create bind connect listen accept read write getattr setattr getopt setopt shutdown }
+common cap { chown dac_override sys_admin }
+class process { fork signal }
+class file inherits file { execute_no_trans entrypoint }
+class dir inherits file { add_name remove_name search rmdir }
+class capability inherits cap
+class cap_userns inherits cap
+class tcp_socket inherits socket
+type kernel_t;
+type svirt_t;
+type etc_t;
+allow svirt_t self:capability chown;
+allow svirt_t self:cap_userns { chown sys_admin };
+allow svirt_t self:tcp_socket { create bind connect listen accept read write getattr setattr getopt setopt shutdown };
+allow svirt_t etc_t:file { read open getattr map };
+allow svirt_t etc_t:dir { read open getattr search };
+role system_r;
+role system_r types { kernel_t svirt_t };
+user system_u roles { system_r };
+sid kernel system_u:system_r:kernel_t
+sid unlabeled system_u:object_r:etc_t
+"""
+
+
+def test_capabilities_and_sockets_are_decided_where_the_host_defines_them(tmp_path):
+    """sys_admin is denied in class capability (the host allows it only in cap_userns),
+    chown and TCP sockets are allowed; libsepol agrees on the compiled host."""
+    from .selinux_oracle import checkpolicy
+    host = tmp_path / "host.conf"
+    host.write_text(_CAPABLE_HOST)
+    fc = tmp_path / "host.fc"
+    fc.write_text("/.* system_u:object_r:etc_t\n")
+    (tmp_path / "child.aa").write_text("profile child {\n  /etc/** r,\n  capability chown,\n"
+                                       "  capability sys_admin,\n  network inet stream,\n}\n")
+    manifest = tmp_path / "stack.toml"
+    manifest.write_text(f'[layers.host]\npolicy = "{host}"\nsubject = "system_u:system_r:svirt_t"\n'
+                        f'file_contexts = "{fc}"\n[layers.child]\nparent = "host"\n'
+                        'policy = "child.aa"\n')
+    stack = load_stack(manifest)
+    result = check_stack(stack).pairs[0].result
+    assert not result.undecided
+    [denial] = result.denials
+    assert denial.rule.line == 4 and denial.access.name == "sys_admin"
+    assert denial.logged == ("avc:  denied  { sys_admin } for  capability=21 "
+                             "scontext=system_u:system_r:svirt_t tcontext=system_u:system_r:svirt_t "
+                             "tclass=capability permissive=0",)
+    binary = tmp_path / "host.bin"
+    compiled = checkpolicy(host, binary, mls=False)
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    sepol = Libsepol(binary)
+    subject = "system_u:system_r:svirt_t"
+    assert not sepol.allowed(subject, subject, "capability", "sys_admin")
+    assert sepol.allowed(subject, subject, "cap_userns", "sys_admin")
+    assert sepol.allowed(subject, subject, "capability", "chown")
+    assert all(sepol.allowed(subject, subject, "tcp_socket", p) for p in ("create", "connect"))
