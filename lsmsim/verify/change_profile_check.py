@@ -21,6 +21,7 @@ from ..simulate.decide import decide
 from .change_profile_space import ChangeProfileSpace
 from .context import CheckContext, FollowPair, Pair
 from .result import Denial, Step, Undecided
+from .z3regex import z3_text
 
 
 def check_change_profile(ctx: CheckContext) -> Iterator[object]:
@@ -43,7 +44,7 @@ def check_change_profile(ctx: CheckContext) -> Iterator[object]:
                 yield from _gave_up(rule, outcome)
                 break
             request = space.value(outcome.model)
-            blocked.append(space.target != z3.StringVal(request.target))
+            blocked.append(space.target != z3_text(request.target))
             yield from _parent_stays(ctx, rule, request)
         # Any other label: one witness.
         outcome = ctx.prover.solve(*beyond, space.rule(rule), z3.Not(space.is_one_of(known)),

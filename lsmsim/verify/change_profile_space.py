@@ -9,12 +9,12 @@ from ..model.change_profile import ChangeProfileRequest, ChangeProfileRule
 from ..model.glob import Glob
 from ..model.regex import ANY_CHAR
 from .encoders import RuleSpace
-from .z3regex import PRINTABLE, READABLE, canonical_path, to_z3
+from .z3regex import PRINTABLE, READABLE, canonical_path, model_text, to_z3, z3_text
 
 
 def _in(var: z3.SeqRef, glob: Glob) -> z3.BoolRef:
     if glob.is_literal:
-        return var == z3.StringVal(glob.text)
+        return var == z3_text(glob.text)
     return z3.InRe(var, to_z3(glob.regex))
 
 
@@ -30,7 +30,7 @@ class ChangeProfileSpace(RuleSpace):
         # A change now has no exec path: pin it, so that one change has one model.
         return z3.And(z3.Length(self.target) > 0, z3.InRe(self.target, z3.Star(to_z3(ANY_CHAR))),
                       z3.If(self.onexec, z3.InRe(self.exec, canonical_path()),
-                            self.exec == z3.StringVal("")))
+                            self.exec == z3_text("")))
 
     def readable(self):
         return ((z3.Not(self.onexec), z3.InRe(self.target, z3.Plus(to_z3(READABLE)))),
@@ -46,19 +46,19 @@ class ChangeProfileSpace(RuleSpace):
                                                _in(self.exec, exec_glob))))
 
     def not_stacking(self) -> z3.BoolRef:
-        return z3.Not(z3.PrefixOf(z3.StringVal("&"), self.target))
+        return z3.Not(z3.PrefixOf(z3_text("&"), self.target))
 
     def is_one_of(self, labels) -> z3.BoolRef:
-        return z3.Or(*(self.target == z3.StringVal(label) for label in labels)) if labels \
+        return z3.Or(*(self.target == z3_text(label) for label in labels)) if labels \
             else z3.BoolVal(False)
 
     def substitute(self, formula: z3.BoolRef, request: ChangeProfileRequest) -> z3.BoolRef:
-        return z3.substitute(formula, (self.target, z3.StringVal(request.target)),
-                             (self.exec, z3.StringVal(request.exec or "")),
+        return z3.substitute(formula, (self.target, z3_text(request.target)),
+                             (self.exec, z3_text(request.exec or "")),
                              (self.onexec, z3.BoolVal(request.exec is not None)))
 
     def value(self, model: z3.ModelRef) -> ChangeProfileRequest:
         onexec = z3.is_true(model.eval(self.onexec, model_completion=True))
-        exec_path = model.eval(self.exec, model_completion=True).as_string() if onexec else None
-        return ChangeProfileRequest(model.eval(self.target, model_completion=True).as_string(),
+        exec_path = model_text(model.eval(self.exec, model_completion=True)) if onexec else None
+        return ChangeProfileRequest(model_text(model.eval(self.target, model_completion=True)),
                                     exec_path)

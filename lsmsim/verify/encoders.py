@@ -17,7 +17,7 @@ from ..model.requests import (CapabilityRequest, FileRequest, IpcRequest, Networ
                               PtraceRequest, SignalRequest)
 from ..model.rules import (CapabilityRule, FileRule, Half, IpcRule, NetworkRule, PtraceRule,
                            SignalRule)
-from .z3regex import PRINTABLE, READABLE, canonical_path, to_z3
+from .z3regex import PRINTABLE, READABLE, canonical_path, model_text, to_z3, z3_text
 
 
 def _any(formulas: Iterable[z3.BoolRef]) -> z3.BoolRef:
@@ -58,14 +58,14 @@ class FileSpace:
         """Preferences for witnesses, best first: a plain file name of lower-case
         letters and digits, then any printable path."""
         return ((z3.InRe(self.path, canonical_path(READABLE)),
-                 z3.Not(z3.SuffixOf(z3.StringVal("/"), self.path))),
+                 z3.Not(z3.SuffixOf(z3_text("/"), self.path))),
                 (z3.InRe(self.path, canonical_path(READABLE)),),
                 (z3.InRe(self.path, canonical_path(PRINTABLE)),))
 
     def glob(self, rule: FileRule) -> z3.BoolRef:
         """The path matches the rule's glob (a literal path is a plain equality)."""
         if rule.glob.is_literal:
-            return self.path == z3.StringVal(rule.glob.text)
+            return self.path == z3_text(rule.glob.text)
         return z3.InRe(self.path, to_z3(rule.glob.regex))
 
     def allows(self, rules: Iterable[FileRule], letter: str, half: Half) -> z3.BoolRef:
@@ -78,10 +78,10 @@ class FileSpace:
         return decision.exec_applies(rule, list(rules), half, self.glob, Z3)
 
     def substitute(self, formula: z3.BoolRef, request: FileRequest) -> z3.BoolRef:
-        return z3.substitute(formula, (self.path, z3.StringVal(request.path)))
+        return z3.substitute(formula, (self.path, z3_text(request.path)))
 
     def value(self, model: z3.ModelRef) -> str:
-        return model.eval(self.path, model_completion=True).as_string()
+        return model_text(model.eval(self.path, model_completion=True))
 
 
 class RuleSpace:
@@ -188,11 +188,11 @@ class _PeerSpace(RuleSpace):
 
     def _bind(self, request) -> list[tuple]:
         return [(self.perm, z3.IntVal(self.perms.index(request.perm))),
-                (self.peer, z3.StringVal(request.peer))]
+                (self.peer, z3_text(request.peer))]
 
     def _get(self, model: z3.ModelRef, var):
         value = model.eval(var, model_completion=True)
-        return value.as_long() if z3.is_int(value) else value.as_string()
+        return value.as_long() if z3.is_int(value) else model_text(value)
 
 
 class SignalSpace(_PeerSpace):
@@ -261,9 +261,9 @@ class IpcSpace(RuleSpace):
 
     def substitute(self, formula: z3.BoolRef, request: IpcRequest) -> z3.BoolRef:
         return z3.substitute(formula, (self.perm, z3.IntVal(self.shape.perms.index(request.perm))),
-                             *((self.fields[f], z3.StringVal(v)) for f, v in request.fields))
+                             *((self.fields[f], z3_text(v)) for f, v in request.fields))
 
     def value(self, model: z3.ModelRef) -> IpcRequest:
         perm = self.shape.perms[model.eval(self.perm, model_completion=True).as_long()]
         return IpcRequest(self.kind, perm, tuple(
-            (f, model.eval(v, model_completion=True).as_string()) for f, v in self.fields.items()))
+            (f, model_text(model.eval(v, model_completion=True))) for f, v in self.fields.items()))

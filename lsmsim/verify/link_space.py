@@ -12,6 +12,7 @@ from ..model.glob import Glob
 from ..model.link import LinkRequest, LinkRule
 from ..model.rules import FileRule, Half
 from .encoders import FileSpace
+from .z3regex import z3_text
 
 # The letters the subset test compares ('l' itself is left out by the kernel).
 SUBSET_LETTERS = "rwakmx"
@@ -104,8 +105,8 @@ class LinkSpace:
                       z3.Implies(needs_subset, self.subset_holds(at_link, at_target, half)))
 
     def substitute(self, formula: z3.BoolRef, request: LinkRequest) -> z3.BoolRef:
-        return z3.substitute(formula, (self.at_link.path, z3.StringVal(request.link)),
-                             (self.at_target.path, z3.StringVal(request.target)))
+        return z3.substitute(formula, (self.at_link.path, z3_text(request.link)),
+                             (self.at_target.path, z3_text(request.target)))
 
     def value(self, model: z3.ModelRef, owner: bool) -> LinkRequest:
         return LinkRequest(self.at_link.value(model), self.at_target.value(model), owner)

@@ -18,7 +18,7 @@ from ..model.mount import (BIND, BIND_REQUEST_FLAGS, CHANGE_TYPE_REQUEST_FLAGS, 
                            FlagPattern, MountEntry, MountRequest, MountRule)
 from ..model.regex import ANY_CHAR, CharSet
 from .encoders import RuleSpace, _any
-from .z3regex import READABLE, canonical_path, to_z3
+from .z3regex import READABLE, canonical_path, model_text, to_z3, z3_text
 
 _WORDS = CharSet.of([*READABLE.ranges, (ord("/"), ord("/"))])
 
@@ -40,7 +40,7 @@ class MountSpace(RuleSpace):
         return z3.And(*(z3.Not(f) for bit, f in enumerate(self.flags) if bit not in allowed))
 
     def _empty(self, *fields: z3.SeqRef) -> list[z3.BoolRef]:
-        return [f == z3.StringVal("") for f in fields]
+        return [f == z3_text("") for f in fields]
 
     def domain(self) -> z3.BoolRef:
         path, anything = canonical_path(), z3.Star(to_z3(ANY_CHAR))
@@ -73,7 +73,7 @@ class MountSpace(RuleSpace):
     @staticmethod
     def _glob(var: z3.SeqRef, glob: Glob) -> z3.BoolRef:
         if glob.is_literal:
-            return var == z3.StringVal(glob.text)
+            return var == z3_text(glob.text)
         return z3.InRe(var, to_z3(glob.regex))
 
     def _flags(self, pattern: FlagPattern) -> z3.BoolRef:
@@ -98,13 +98,13 @@ class MountSpace(RuleSpace):
     def substitute(self, formula: z3.BoolRef, request: MountRequest) -> z3.BoolRef:
         return z3.substitute(
             formula, (self.op, z3.IntVal(OPERATIONS.index(request.operation))),
-            (self.mountpoint, z3.StringVal(request.mountpoint)),
-            (self.source, z3.StringVal(request.source)), (self.fstype, z3.StringVal(request.fstype)),
+            (self.mountpoint, z3_text(request.mountpoint)),
+            (self.source, z3_text(request.source)), (self.fstype, z3_text(request.fstype)),
             *((f, z3.BoolVal(bit in request.flags)) for bit, f in enumerate(self.flags)))
 
     def value(self, model: z3.ModelRef) -> MountRequest:
         def text(var):
-            return model.eval(var, model_completion=True).as_string()
+            return model_text(model.eval(var, model_completion=True))
         flags = frozenset(bit for bit, f in enumerate(self.flags)
                           if z3.is_true(model.eval(f, model_completion=True)))
         op = OPERATIONS[model.eval(self.op, model_completion=True).as_long()]

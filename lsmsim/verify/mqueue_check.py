@@ -16,7 +16,7 @@ from .context import CheckContext
 from .encoders import RuleSpace, _any
 from .named_check import _check_named
 from .result import Undecided
-from .z3regex import READABLE, to_z3
+from .z3regex import READABLE, model_text, to_z3, z3_text
 
 
 class MqueueSpace(RuleSpace):
@@ -61,13 +61,13 @@ class MqueueSpace(RuleSpace):
     def substitute(self, formula: z3.BoolRef, request: MqueueRequest) -> z3.BoolRef:
         return z3.substitute(formula, (self.perm, z3.IntVal(MQUEUE_PERMS.index(request.perm))),
                              (self.type, z3.IntVal(MQUEUE_TYPES.index(request.queue_type))),
-                             (self.name, z3.StringVal(request.name)),
-                             (self.label, z3.StringVal(request.label)))
+                             (self.name, z3_text(request.name)),
+                             (self.label, z3_text(request.label)))
 
     def value(self, model: z3.ModelRef) -> MqueueRequest:
         def get(var):
             value = model.eval(var, model_completion=True)
-            return value.as_long() if z3.is_int(value) else value.as_string()
+            return value.as_long() if z3.is_int(value) else model_text(value)
         return MqueueRequest(MQUEUE_PERMS[get(self.perm)], MQUEUE_TYPES[get(self.type)],
                              get(self.name), get(self.label))
 

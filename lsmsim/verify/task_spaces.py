@@ -7,7 +7,7 @@ from ..model.regex import ANY_CHAR
 from ..model.task_classes import (IO_URING_PERMS, USERNS_PERMS, IoUringRequest, IoUringRule,
                                   UsernsRequest, UsernsRule)
 from .encoders import RuleSpace, _any
-from .z3regex import READABLE, to_z3
+from .z3regex import READABLE, model_text, to_z3, z3_text
 
 
 class UsernsSpace(RuleSpace):
@@ -41,7 +41,7 @@ class IoUringSpace(RuleSpace):
         sqpoll = self.perm == IO_URING_PERMS.index("sqpoll")
         return z3.And(self.perm >= 0, self.perm < len(IO_URING_PERMS),
                       z3.InRe(self.label, z3.Star(to_z3(ANY_CHAR))),
-                      z3.If(sqpoll, self.label == z3.StringVal(""), z3.Length(self.label) > 0))
+                      z3.If(sqpoll, self.label == z3_text(""), z3.Length(self.label) > 0))
 
     def readable(self):
         return ((z3.InRe(self.label, z3.Star(to_z3(READABLE))),),)
@@ -55,8 +55,8 @@ class IoUringSpace(RuleSpace):
 
     def substitute(self, formula: z3.BoolRef, request: IoUringRequest) -> z3.BoolRef:
         return z3.substitute(formula, (self.perm, z3.IntVal(IO_URING_PERMS.index(request.perm))),
-                             (self.label, z3.StringVal(request.label)))
+                             (self.label, z3_text(request.label)))
 
     def value(self, model: z3.ModelRef) -> IoUringRequest:
         perm = IO_URING_PERMS[model.eval(self.perm, model_completion=True).as_long()]
-        return IoUringRequest(perm, model.eval(self.label, model_completion=True).as_string())
+        return IoUringRequest(perm, model_text(model.eval(self.label, model_completion=True)))

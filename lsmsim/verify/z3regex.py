@@ -5,10 +5,28 @@ from functools import lru_cache
 
 from ..lazy import z3
 
-from ..model.regex import Alt, CharSet, Lit, Regex, Seq, Star
+from ..automata.nfa import from_utf8, utf8
+from ..model.regex import MAX_CHAR, Alt, CharSet, Lit, Regex, Seq, Star
+
+
+def z3_text(text: str) -> z3.SeqRef:
+    """``text`` as the solver sees it: the UTF-8 bytes the kernel matches, one
+    character per byte (so a path the model writes as "ж" is the two bytes the
+    kernel compares, and the byte domain 1..255 holds every path)."""
+    return z3.StringVal(utf8(text).decode("latin-1"))
+
+
+def model_text(value: z3.SeqRef) -> str:
+    """A string of a model back as lsmsim writes it (the inverse of :func:`z3_text`)."""
+    raw = value.as_string()
+    try:
+        return from_utf8(raw.encode("latin-1"))
+    except UnicodeEncodeError:
+        return raw
+
 
 def to_z3(node: Regex) -> z3.ReRef:
-    """The Z3 regular expression for ``node``."""
+    """The Z3 regular expression for ``node``, over bytes as :func:`z3_text` writes them."""
     return _to_z3(node)
 
 
@@ -16,7 +34,13 @@ def to_z3(node: Regex) -> z3.ReRef:
 def _to_z3(node: Regex) -> z3.ReRef:
     match node:
         case Lit(text):
-            return z3.Re(z3.StringVal(text))
+            return z3.Re(z3_text(text))
+        case CharSet(ranges) if ranges and ranges[-1][1] > MAX_CHAR:
+            # Characters past one byte are matched as their UTF-8 bytes, as the DFA does.
+            low = CharSet(tuple((lo, min(hi, MAX_CHAR)) for lo, hi in ranges if lo <= MAX_CHAR))
+            high = [Lit(chr(c)) for lo, hi in ranges if hi > MAX_CHAR
+                    for c in range(max(lo, MAX_CHAR + 1), hi + 1)]
+            return _to_z3(Alt((low, *high) if low.ranges else tuple(high)))
         case CharSet(ranges):
             parts = [z3.Range(chr(lo), chr(hi)) for lo, hi in ranges]
             if not parts:
