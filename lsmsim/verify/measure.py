@@ -23,6 +23,7 @@ from ..model.decision import (UNCONFINED, exec_applies, exec_deciders, exec_targ
 from ..model.policy import Policy, Profile
 from ..model.requests import ExecRequest, FileRequest
 from ..model.rules import FileRule, Half
+from ..model.source import Source
 from ..automata.profile import AutomatonCache
 from ..simulate.decide import file_permissions
 from .check import select_profile
@@ -63,11 +64,13 @@ class DenialMeasure:
 
 @dataclass(frozen=True)
 class _Query:
-    """What one denial asks of the product: its index, the child rules written at
-    its source, its half and letters (:data:`EXEC` for a transition)."""
+    """What one denial asks of the product: its index, the source of its child rule
+    (rules are told by where they were written: a profile that enforces nothing
+    makes its rules anew each time they are asked for), its half and letters
+    (:data:`EXEC` for a transition)."""
 
     index: int
-    rules: frozenset[int]
+    source: Source
     half: Half
     letters: frozenset[str]
 
@@ -136,7 +139,7 @@ class ExpansionMeasure:
         found = self._pair(denial)
         if found is None:
             return None
-        pair, rules = found
+        pair = found
         half = Half.OWNER if access.owner else Half.OTHER
         if isinstance(access, FileRequest):
             letters = access.perms
@@ -144,20 +147,19 @@ class ExpansionMeasure:
             letters = frozenset({EXEC})  # the parent executes it too: the transition
         else:
             letters = frozenset("x")
-        return pair, _Query(index, frozenset(map(id, rules)), half, letters)
+        return pair, _Query(index, denial.rule, half, letters)
 
-    def _pair(self, denial: Denial) -> tuple[Pair, list[FileRule]] | None:
-        """The pair of profiles the denial was found on, and its child rules."""
+    def _pair(self, denial: Denial) -> Pair | None:
+        """The pair of profiles the denial was found on."""
         for child in [self.child, *_profiles(self.child_policy)]:
             if child.name != denial.child_profile:
                 continue
-            rules = [r for r in child.rules_of(FileRule)
-                     if r.source == denial.rule and not r.deny]
-            if not rules:
+            if not any(r.source == denial.rule and not r.deny
+                       for r in child.rules_of(FileRule)):
                 continue
             for parent in [self.parent, *_profiles(self.parent_policy)]:
                 if parent.name == denial.denied_by:
-                    return Pair(self.child_policy, child, self.parent_policy, parent), rules
+                    return Pair(self.child_policy, child, self.parent_policy, parent)
         return None
 
     # -- counting and the listing -----------------------------------------------
@@ -227,10 +229,10 @@ class _Labels:
 
     def _of_signature(self, key: tuple) -> tuple:
         child, parent, child_attached, parent_attached = self.product.matched(key)
-        present = {id(r) for r in child}
+        present = {r.source for r in child if not r.deny}
         out: list[tuple[int, str | None]] = []
         for half in HALVES:
-            mine = [q for q in self.queries if q.half is half and q.rules & present]
+            mine = [q for q in self.queries if q.half is half and q.source in present]
             if not mine:
                 continue
             excess = granted_letters(child, half) - granted_letters(parent, half) - {"l"}
@@ -239,10 +241,10 @@ class _Labels:
             for q in mine:
                 granting = set()
                 for rule in child:
-                    if id(rule) in q.rules and rule.qualifier.covers(half):
+                    if rule.source == q.source and not rule.deny and rule.qualifier.covers(half):
                         granting |= rule.perms
                 letters = set(q.letters & granting & excess)
-                if EXEC in q.letters and q.rules & leaves:
+                if EXEC in q.letters and q.source in leaves:
                     letters.add(EXEC)
                 if letters:
                     out.append((q.index, None))
@@ -250,7 +252,7 @@ class _Labels:
         return tuple(out)
 
     def _leaves_confinement(self, child: list, parent: list, half: Half,
-                            child_attached: set, parent_attached: set) -> set[int]:
+                            child_attached: set, parent_attached: set) -> set[Source]:
         """The child exec rules whose transition applies here and leaves confinement
         while the parent's keeps the task confined (as the check compares them)."""
         if "x" not in granted_letters(child, half) or "x" not in granted_letters(parent, half):
@@ -262,7 +264,7 @@ class _Labels:
             for rule in exec_deciders(parent, half) if exec_applies(rule, parent, half, matching))
         if not confined:
             return set()
-        return {id(rule) for rule in exec_deciders(child, half)
+        return {rule.source for rule in exec_deciders(child, half)
                 if exec_applies(rule, child, half, matching)
                 and exec_target(pair.child_policy, pair.child, rule.exec,
                                 lambda p: id(p) in child_attached) == UNCONFINED}
