@@ -16,7 +16,8 @@ import lsmsim
 from lsmsim.cli import main
 from lsmsim.errors import LsmsimError
 from lsmsim.model.requests import ExecRequest, FileRequest
-from lsmsim.model.rules import ExecKind, FileRule, Half
+from lsmsim.model.decision import UNCONFINED, exec_target
+from lsmsim.model.rules import FileRule, Half
 from lsmsim.report.measure import format_count
 from lsmsim.simulate.decide import exec_rules_at, file_permissions
 from lsmsim.verify.check import ContainmentCheck
@@ -53,14 +54,15 @@ def canonical_strings(alphabet: str, length: int) -> list[str]:
 
 
 class Reference:
-    """The simulator's view of the check's attribution for one pair of profiles: a
-    path counts for a denial when the denial's rule grants one of its letters there
-    and the parent does not (for an exec that leaves confinement: the rule's ``ux``
-    applies there and the parent's transition confines)."""
+    """The simulator's view of the check's attribution: a path counts for a denial
+    when, in the denial's pair of profiles, the denial's rule grants one of its
+    letters there and the parent does not (for an exec that leaves confinement: the
+    rule's transition applies there and leads out of confinement, the parent's keeps
+    the task confined; attachments matched on the path itself)."""
 
-    def __init__(self, child, parent):
-        self.child = child
-        self.parent = parent
+    def __init__(self, child_policy, parent_policy):
+        self.child_policy = child_policy
+        self.parent_policy = parent_policy
         self._permissions: dict[tuple[int, str, bool], frozenset[str]] = {}
 
     def permissions(self, profile, path: str, owner: bool) -> frozenset[str]:
@@ -71,29 +73,48 @@ class Reference:
             found = self._permissions[key] = file_permissions(profile, path, owner)
         return found
 
+    @staticmethod
+    def _profile(policy, name: str):
+        pending = list(policy.profiles)
+        while pending:
+            profile = pending.pop(0)
+            if profile.name == name:
+                return profile
+            pending.extend(profile.children)
+        raise LookupError(name)
+
     def exposes(self, denial, path: str) -> bool:
-        child, parent = self.child, self.parent
+        child = self._profile(self.child_policy, denial.child_profile)
+        parent = self._profile(self.parent_policy, denial.denied_by)
         access = denial.access
         owner = access.owner
         half = Half.OWNER if owner else Half.OTHER
-        rules = [r for r in child.rules_of(FileRule) if r.source == denial.rule and not r.deny]
         mine = self.permissions(child, path, owner)
         theirs = self.permissions(parent, path, owner)
         if isinstance(access, ExecRequest) and "x" in self.permissions(parent, access.path,
                                                                         owner):
-            if "x" not in mine or "x" not in theirs:
-                return False
-            leaves = any(r.source == denial.rule and r.exec.kind is ExecKind.UNCONFINED
-                         for r in exec_rules_at(child, path, owner))
-            confines = any(r.exec.kind is not ExecKind.UNCONFINED
-                           for r in exec_rules_at(parent, path, owner))
-            return leaves and confines
+            return self._leaves(child, parent, denial, path, owner, mine, theirs)
         letters = access.perms if isinstance(access, FileRequest) else frozenset("x")
         granting = set()
-        for rule in rules:
-            if rule.glob.matches(path) and rule.qualifier.covers(half):
+        for rule in child.rules_of(FileRule):
+            if rule.source == denial.rule and not rule.deny and rule.glob.matches(path) \
+                    and rule.qualifier.covers(half):
                 granting |= rule.perms
         return bool(letters & granting & (mine - theirs - {"l"}))
+
+    def _leaves(self, child, parent, denial, path, owner, mine, theirs) -> bool:
+        if "x" not in mine or "x" not in theirs:
+            return False
+
+        def attached(profile) -> bool:
+            return profile.attachment.matches(path)
+        leaves = any(r.source == denial.rule
+                     and exec_target(self.child_policy, child, r.exec, attached) == UNCONFINED
+                     for r in exec_rules_at(child, path, owner))
+        confines = any(not isinstance(exec_target(self.parent_policy, parent, r.exec, attached),
+                                      str)
+                       for r in exec_rules_at(parent, path, owner))
+        return leaves and confines
 
 
 def measured(child_text: str, parent_text: str):
@@ -101,31 +122,42 @@ def measured(child_text: str, parent_text: str):
         child, parent = load_text(child_text), load_text(parent_text)
     except LsmsimError:
         assume(False)
-    result = ContainmentCheck(child, parent).run()
-    measure = ExpansionMeasure(result, child, parent, length=LENGTH,
+    result = ContainmentCheck(child, parent, "c", "p").run()
+    measure = ExpansionMeasure(result, child, parent, "c", "p", length=LENGTH,
                                alphabet=ALPHABET.encode())
-    return child.profiles[0], parent.profiles[0], list(measure.results())
+    return child, parent, list(measure.results())
 
 
 # -- counts ---------------------------------------------------------------------------
 
 @st.composite
-def exec_lines(draw) -> str:
+def exec_lines(draw, modes: list[str]) -> str:
     prefix = draw(st.sampled_from(["", "owner ", "other ", "deny "]))
-    mode = "x" if prefix == "deny " else draw(st.sampled_from(["ix", "ux", "rix", "rux"]))
+    mode = "x" if prefix == "deny " else draw(st.sampled_from(modes))
     return f"{prefix}{draw(globs())} {mode},"
 
 
 @st.composite
-def small_profiles(draw, name: str) -> str:
-    lines = draw(st.lists(st.one_of(file_rule_lines(), exec_lines()), min_size=1, max_size=5))
-    return f"profile {name} {{\n  " + "\n  ".join(lines) + "\n}\n"
+def small_policies(draw, name: str, modes: list[str], attached: str) -> str:
+    """A profile of file and exec rules, and maybe a profile ``px`` attaches to."""
+    lines = draw(st.lists(st.one_of(file_rule_lines(), exec_lines(modes)),
+                          min_size=1, max_size=5))
+    text = f"profile {name} {{\n  " + "\n  ".join(lines) + "\n}\n"
+    if draw(st.booleans()):
+        text += f"profile {attached} {{\n  {draw(file_rule_lines())}\n}}\n"
+    return text
+
+
+CHILD_MODES = ["ix", "ux", "rix", "rux", "pux", "rpx"]
+PARENT_MODES = ["ix", "ux", "rix", "px", "pix"]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(small_profiles("c"), small_profiles("p"))
+@given(small_policies("c", CHILD_MODES, "t /a*"), small_policies("p", PARENT_MODES, "q /?*"))
 @example("profile c {\n  /** rwix,\n  deny /a/b w,\n}\n", "profile p {\n  /a* r,\n  /b ux,\n}\n")
 @example("profile c {\n  /a* ux,\n  owner /** w,\n}\n", "profile p {\n  /** rix,\n}\n")
+@example("profile c {\n  /** rpux,\n}\nprofile t /a* {\n  /** w,\n}\n",
+         "profile p {\n  /** rpx,\n}\nprofile q /?* {\n  /b r,\n}\n")
 def test_counts_match_enumeration(child_text, parent_text):
     """Every measured denial's count, and its count per letter, equals the number of
     canonical strings over a small alphabet the simulator attributes to it."""
@@ -160,8 +192,8 @@ def test_a_child_that_enforces_nothing():
 
 
 def test_the_examples_are_not_vacuous():
-    child, parent, results = measured("profile c {\n  /** rwix,\n  deny /a/b w,\n}\n",
-                                      "profile p {\n  /a* r,\n  /b ux,\n}\n")
+    _, _, results = measured("profile c {\n  /** rwix,\n  deny /a/b w,\n}\n",
+                             "profile p {\n  /a* r,\n  /b ux,\n}\n")
     counts = [m.paths for _, m in results if m is not None]
     assert len(counts) >= 2 and all(counts)
 
@@ -220,9 +252,7 @@ def test_listing_counts_match_a_scan(listing, child_file, profile):
     parent_policy = lsmsim.load(SVIRT, include=INCLUDE)
     result = lsmsim.check(child_policy, parent_policy, profile)
     measure = ExpansionMeasure(result, child_policy, parent_policy, profile, listing=listing)
-    child = next(p for p in child_policy.profiles if p.name == result.child.profile)
-    parent = parent_policy.profiles[0]
-    reference = Reference(child, parent)
+    reference = Reference(child_policy, parent_policy)
     canonical = [p for p in listing.paths if is_canonical(p)]
     seen = 0
     for denial, found in measure.results():
