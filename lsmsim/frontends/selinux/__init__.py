@@ -72,16 +72,17 @@ def load_cil(paths: str | Path | list) -> SELinuxPolicy:
     with _no_cycle_collection():
         words = Words()
         parsed = {file: parse_cil(text, file, words) for file, text in texts.items()}
-        return load_cil_parsed(parsed, texts, name)
+        return load_cil_parsed(parsed, name)
 
 
 def load_cil_text(text: str, file: str) -> SELinuxPolicy:
     """One CIL text (``file`` names it in messages)."""
-    return load_cil_parsed({file: parse_cil(text, file)}, {file: text}, file)
+    return load_cil_parsed({file: parse_cil(text, file)}, file)
 
 
-def load_cil_parsed(parsed: dict, texts: dict, name: str) -> SELinuxPolicy:
-    policy = CilBuilder(parsed, texts).build(name)
+def load_cil_parsed(parsed: dict, name: str) -> SELinuxPolicy:
+    """One policy from parsed CIL files (file name → top-level items)."""
+    policy = CilBuilder(parsed).build(name)
     if not policy.types:
         raise PolicyError("no type declared in this policy", Position(name, 1, 1))
     check_neverallows(policy)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...model.selinux import OBJECT_R, CExpr, Constraint, KeptStatement, SELinuxPolicy, User
 from .cil_declare import Declarations
+from .cil_rules import Facts
 from .cil_syntax import source_of
 from .cil_values import err
 
@@ -52,12 +53,9 @@ class _SetEvaluator:
         return out
 
 
-def assemble(file: str, files: tuple[str, ...], decls: Declarations, facts,
-             texts: dict[str, str]) -> SELinuxPolicy:
+def assemble(file: str, files: tuple[str, ...], decls: Declarations,
+             by_kind: Facts) -> SELinuxPolicy:
     symbols = decls.symbols
-    by_kind: dict[str, list] = {}
-    for what, value in facts:
-        by_kind.setdefault(what, []).append(value)
     types_table = symbols.tables["types"]
     types = [n for n, d in types_table.items() if d.kind == "type"]
     attribute_names = [n for n, d in types_table.items() if d.kind == "attribute"]

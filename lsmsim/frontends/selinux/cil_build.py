@@ -13,23 +13,23 @@ from .cil_assemble import assemble
 from .cil_declare import declare
 from .cil_expand import Expander, Leaf, Optional
 from .cil_names import Unresolved
-from .cil_rules import DECLARATIONS, StatementReader
+from .cil_rules import DECLARATIONS, Facts, StatementReader
 from .cil_values import Values
 
 
 class CilBuilder:
     """Builds one policy from parsed CIL files (``files``: name → top-level items)."""
 
-    def __init__(self, parsed: dict[str, tuple], texts: dict[str, str]):
+    def __init__(self, parsed: dict[str, tuple]):
         self.parsed = parsed
-        self.texts = texts
 
     def build(self, name: str) -> SELinuxPolicy:
         leaves = Expander().leaves(list(self.parsed.values()))
         disabled: set[Optional] = set()
         while True:
             is_disabled = _disabled_test(disabled)
-            active = [leaf for leaf in leaves if not is_disabled(leaf)]
+            active = [leaf for leaf in leaves if leaf.optional is None
+                      or not is_disabled(leaf.optional)] if disabled else leaves
             active = self._decide_tunables(active, disabled)
             if active is None:
                 continue
@@ -38,32 +38,30 @@ class CilBuilder:
             except Unresolved as error:
                 self._disable(error, disabled)
                 continue
-            reader = StatementReader(decls, self.texts)
-            # Each leaf with the facts read from it (a list per statement, not a pair
-            # per fact: most statements give one fact).
-            facts: list[tuple[Leaf, list[tuple[str, object]]]] = []
+            facts = Facts()
+            reader = StatementReader(decls, facts)
             failed: set[Optional] = set()
+            read = reader.read
             for leaf in active:
-                if leaf.optional is not None and leaf.optional in failed:
+                optional = leaf.optional
+                if optional is not None and optional in failed:
                     continue
                 try:
-                    facts.append((leaf, reader.read(leaf)))
+                    read(leaf)
                 except Unresolved as error:
-                    if leaf.optional is None:
+                    if optional is None:
                         raise PolicyError(error.message, error.position) from None
-                    failed.add(leaf.optional)
+                    failed.add(optional)
             if not failed:
                 break
             disabled |= failed
             is_disabled = _disabled_test(disabled)
-            dropped = [leaf for leaf in active if is_disabled(leaf)]
-            if any(leaf.node.head in DECLARATIONS for leaf in dropped):
+            if any(leaf.optional is not None and is_disabled(leaf.optional)
+                   and leaf.node.head in DECLARATIONS for leaf in active):
                 continue  # names went away: declare and read again
-            facts = [(leaf, found) for leaf, found in facts if not is_disabled(leaf)]
+            facts.drop(is_disabled)
             break
-        return assemble(name, tuple(self.parsed), decls,
-                        [fact for _leaf, found in facts for fact in found],
-                        self.texts)
+        return assemble(name, tuple(self.parsed), decls, facts)
 
     def _decide_tunables(self, active: list[Leaf], disabled: set[Optional]):
         """Drop the statements of tunable branches not taken (tunables are fixed when
@@ -105,14 +103,11 @@ class CilBuilder:
 
 
 def _disabled_test(disabled: set[Optional]):
-    """Whether a leaf sits in a disabled optional (each optional decided once: a
-    policy has thousands of statements per optional)."""
+    """Whether an optional is disabled, itself or one around it (each optional decided
+    once: a policy has thousands of statements per optional)."""
     decided: dict[Optional, bool] = {}
 
-    def is_disabled(leaf: Leaf) -> bool:
-        optional = leaf.optional
-        if not disabled or optional is None:
-            return False
+    def is_disabled(optional: Optional) -> bool:
         found = decided.get(optional)
         if found is None:
             found = decided[optional] = any(o in disabled for o in optional.chain())

@@ -40,14 +40,38 @@ _OPERANDS = {"u1", "u2", "u3", "r1", "r2", "r3", "t1", "t2", "t3", "l1", "l2", "
 _C_OPS = {"eq": "eq", "neq": "ne", "dom": "dom", "domby": "domby", "incomp": "incomp"}
 
 
-class StatementReader:
-    """Reads one statement at a time into ``(what, value)`` facts."""
+class Facts:
+    """What the statements said, by kind (``rule``, ``attribute_set``, ...), each fact
+    with the ``optional`` it was read in: when a name in an optional turns out to be
+    missing, the facts of the whole optional are dropped (:meth:`drop`)."""
 
-    def __init__(self, decls: Declarations, texts: dict[str, str]):
+    def __init__(self):
+        self.values: dict[str, list] = {}
+        self.optionals: dict[str, list] = {}
+
+    def get(self, kind: str, default=()) -> list:
+        """The facts of one kind, in the order the statements were read."""
+        return self.values.get(kind, default)
+
+    def drop(self, is_disabled) -> None:
+        """Forget the facts read in optionals ``is_disabled(optional)`` says are off."""
+        for kind, values in self.values.items():
+            optionals = self.optionals[kind]
+            keep = [i for i, optional in enumerate(optionals)
+                    if optional is None or not is_disabled(optional)]
+            self.values[kind] = [values[i] for i in keep]
+            self.optionals[kind] = [optionals[i] for i in keep]
+
+
+class StatementReader:
+    """Reads one statement at a time into :class:`Facts`."""
+
+    def __init__(self, decls: Declarations, facts: Facts):
         self.decls = decls
         self.symbols = decls.symbols
         self.values = decls.values
-        self.texts = texts
+        self.facts = facts
+        self._optional = None
         self._type_sets: dict[str, TypeSet] = {}
         self._type_names: dict[tuple, str] = {}
         self._conditions: dict[tuple[int, int], Condition] = {}
@@ -55,18 +79,30 @@ class StatementReader:
     def source(self, node: SList) -> Source:
         return source_of(node)
 
-    def read(self, leaf: Leaf) -> list[tuple[str, object]]:
+    def read(self, leaf: Leaf) -> None:
+        """Add what the statement says to the facts (declarations add nothing: the
+        declaration pass read them)."""
         head = leaf.node.head
         if head in DECLARATIONS:
-            return []
+            return
+        self._optional = leaf.optional
         handler = _HANDLERS.get(head)
         if handler is not None:
-            return handler(self, leaf)
-        if head in _LABELLING:
-            return self._labelling(leaf)
-        if head in _SETTINGS:
-            return self._setting(leaf)
-        raise err(f"unknown or unsupported CIL statement '{head}'", leaf.node)
+            handler(self, leaf)
+        elif head in _LABELLING:
+            self._labelling(leaf)
+        elif head in _SETTINGS:
+            self._setting(leaf)
+        else:
+            raise err(f"unknown or unsupported CIL statement '{head}'", leaf.node)
+
+    def _emit(self, kind: str, value) -> None:
+        values = self.facts.values.get(kind)
+        if values is None:
+            values = self.facts.values[kind] = []
+            self.facts.optionals[kind] = []
+        values.append(value)
+        self.facts.optionals[kind].append(self._optional)
 
     # --- names ---
     def type_name(self, name, leaf: Leaf, node: SList, attributes: bool = True) -> str:
@@ -131,7 +167,7 @@ class StatementReader:
         sources = self.type_set(source, leaf, node, allow_self=False)
         targets = self.type_set(target, leaf, node, allow_self=True)
         perms = self.values.class_permissions(classperms, leaf.scope, node)
-        return [("rule", AVRule(kind, sources, targets, perms, condition, self.source(node)))]
+        self._emit("rule", AVRule(kind, sources, targets, perms, condition, self.source(node)))
 
     def _xperm(self, leaf: Leaf):
         node = leaf.node
@@ -165,10 +201,10 @@ class StatementReader:
         values = 0
         for value in set_expression(expr, node, operand):
             values |= 1 << value
-        return [("xperm_rule", XpermRule(
+        self._emit("xperm_rule", XpermRule(
             kind, self.type_set(source, leaf, node, allow_self=False),
             self.type_set(target, leaf, node, allow_self=True), tclass, "ioctl", values,
-            self.source(node)))]
+            self.source(node)))
 
     def _type_rule(self, leaf: Leaf):
         node = leaf.node
@@ -182,11 +218,11 @@ class StatementReader:
         classes = (self.values.class_name(cls, leaf.scope, node),)
         if self.symbols.get("classes", classes[0]).kind == "classmap":
             raise err(f"{classes[0]} is a classmap; a kernel class is needed here", node)
-        return [("type_rule", TypeRule(
+        self._emit("type_rule", TypeRule(
             _TYPE_RULES[node.head], self.type_set(source, leaf, node, False),
             self.type_set(target, leaf, node, True), classes,
             self.type_name(result, leaf, node, attributes=False), filename,
-            self.condition(leaf), self.source(node)))]
+            self.condition(leaf), self.source(node)))
 
     def _string(self, item, leaf: Leaf, node: SList) -> str:
         while type(item) is str and item in leaf.scope.params:
@@ -202,7 +238,7 @@ class StatementReader:
         qname = self.symbols.name("types", name, leaf.scope, node, "typeattribute")
         if self.symbols.kind("types", qname) != "attribute":
             raise err(f"{qname} is not a typeattribute", node)
-        return [("attribute_set", (qname, self._names_expr(expr, leaf, node, "types"), node))]
+        self._emit("attribute_set", (qname, self._names_expr(expr, leaf, node, "types"), node))
 
     def _names_expr(self, expr, leaf: Leaf, node: SList, table: str):
         """A set expression with every name qualified (evaluated once membership is
@@ -238,51 +274,51 @@ class StatementReader:
         qname = self.symbols.name("roles", name, leaf.scope, node, "roleattribute")
         if self.symbols.kind("roles", qname) != "attribute":
             raise err(f"{qname} is not a roleattribute", node)
-        return [("role_attribute_set", (qname, self._names_expr(expr, leaf, node, "roles"),
-                                        node))]
+        self._emit("role_attribute_set",
+                   (qname, self._names_expr(expr, leaf, node, "roles"), node))
 
     def _role_type(self, leaf: Leaf):
         node = leaf.node
         role, type_ = shape(node, 2, "role type")
         qrole = self.symbols.name("roles", role, leaf.scope, node, "role")
-        return [("role_type", (qrole, self.type_name(type_, leaf, node), node))]
+        self._emit("role_type", (qrole, self.type_name(type_, leaf, node), node))
 
     def _role_allow(self, leaf: Leaf):
         node = leaf.node
         a, b = shape(node, 2, "role role")
-        return [("role_allow", tuple(self.symbols.name("roles", r, leaf.scope, node, "role")
-                                     for r in (a, b)))]
+        self._emit("role_allow", tuple(self.symbols.name("roles", r, leaf.scope, node, "role")
+                                       for r in (a, b)))
 
     # --- users ---
     def _user_role(self, leaf: Leaf):
         node = leaf.node
         user, role = shape(node, 2, "user role")
-        return [("user_role", (self.symbols.name("users", user, leaf.scope, node, "user"),
-                               self.symbols.name("roles", role, leaf.scope, node, "role")))]
+        self._emit("user_role", (self.symbols.name("users", user, leaf.scope, node, "user"),
+                                 self.symbols.name("roles", role, leaf.scope, node, "role")))
 
     def _user_level(self, leaf: Leaf):
         node = leaf.node
         user, level = shape(node, 2, "user level")
-        return [("user_level", (self.symbols.name("users", user, leaf.scope, node, "user"),
-                                self.values.level(level, leaf.scope, node)))]
+        self._emit("user_level", (self.symbols.name("users", user, leaf.scope, node, "user"),
+                                  self.values.level(level, leaf.scope, node)))
 
     def _user_range(self, leaf: Leaf):
         node = leaf.node
         user, rng = shape(node, 2, "user levelrange")
-        return [("user_range", (self.symbols.name("users", user, leaf.scope, node, "user"),
-                                self.values.level_range(rng, leaf.scope, node)))]
+        self._emit("user_range", (self.symbols.name("users", user, leaf.scope, node, "user"),
+                                  self.values.level_range(rng, leaf.scope, node)))
 
     # --- types ---
     def _typebounds(self, leaf: Leaf):
         node = leaf.node
         bound, child = shape(node, 2, "parent child")
-        return [("typebounds", (self.type_name(child, leaf, node, attributes=False),
-                                self.type_name(bound, leaf, node, attributes=False)))]
+        self._emit("typebounds", (self.type_name(child, leaf, node, attributes=False),
+                                  self.type_name(bound, leaf, node, attributes=False)))
 
     def _permissive(self, leaf: Leaf):
         node = leaf.node
         (name,) = shape(node, 1, "type")
-        return [("permissive", self.type_name(name, leaf, node, attributes=False))]
+        self._emit("permissive", self.type_name(name, leaf, node, attributes=False))
 
     # --- constraints ---
     def _constraint(self, leaf: Leaf):
@@ -290,8 +326,8 @@ class StatementReader:
         classperms, expr = shape(node, 2, "classpermissions expression")
         mls = _CONSTRAINTS[node.head]
         perms = self.values.class_permissions(classperms, leaf.scope, node)
-        return [("constraint", Constraint(perms, self._cexpr(expr, leaf, node, mls), mls,
-                                          self.source(node)))]
+        self._emit("constraint", Constraint(perms, self._cexpr(expr, leaf, node, mls), mls,
+                                            self.source(node)))
 
     def _cexpr(self, expr, leaf: Leaf, node: SList, mls: bool) -> CExpr:
         if type(expr) is not SList or not expr.items:
@@ -354,9 +390,13 @@ class StatementReader:
             context = self._context(args[index], leaf, node)
             if context is not None:
                 out.append(context)
-        return out + [("kept", KeptStatement(node.head, self.source(node)))]
+        for context in out:
+            self._emit("context", context)
+        self._emit("kept", KeptStatement(node.head, self.source(node)))
 
-    def _context(self, item, leaf: Leaf, node: SList) -> None:
+    def _context(self, item, leaf: Leaf, node: SList) -> tuple | None:
+        """(user, role, type, range, node) of a labelling context; None for filecon's
+        empty one."""
         if type(item) is SList and not item.items:
             return None  # filecon's empty context: "do not label"
         found = self.symbols.lookup("contexts", item, leaf.scope) if type(item) is str else None
@@ -372,10 +412,10 @@ class StatementReader:
                 raise Unresolved(f"unknown context {item}", node.position)
             raise err("a context is written (user role type levelrange)", node)
         user, role, type_, rng = item.items
-        return ("context", (self.symbols.name("users", user, leaf.scope, node, "user"),
-                            self.symbols.name("roles", role, leaf.scope, node, "role"),
-                            self.type_name(type_, leaf, node, attributes=False),
-                            self.values.level_range(rng, leaf.scope, node), node))
+        return (self.symbols.name("users", user, leaf.scope, node, "user"),
+                self.symbols.name("roles", role, leaf.scope, node, "role"),
+                self.type_name(type_, leaf, node, attributes=False),
+                self.values.level_range(rng, leaf.scope, node), node)
 
     def _setting(self, leaf: Leaf):
         node = leaf.node
@@ -385,15 +425,16 @@ class StatementReader:
             (value,) = shape(node, 1, "true|false")
             if value not in ("true", "false"):
                 raise err("mls: true or false expected", node)
-            return [("mls", value == "true"),
-                    ("kept", KeptStatement(node.head, self.source(node)))]
+            self._emit("mls", value == "true")
+            self._emit("kept", KeptStatement(node.head, self.source(node)))
+            return
         if node.head == "rangetransition":
             args = shape(node, 4, "source target class levelrange")
             self.type_set(args[0], leaf, node, False)
             self.type_set(args[1], leaf, node, False)
             self.values.class_name(args[2], leaf.scope, node)
             self.values.level_range(args[3], leaf.scope, node)
-        return [("kept", KeptStatement(node.head, self.source(node)))]
+        self._emit("kept", KeptStatement(node.head, self.source(node)))
 
 
 def _ioctl_number(text, node: SList) -> int:
@@ -422,4 +463,4 @@ _HANDLERS = {
     "permissive": StatementReader._permissive,
 }
 
-__all__ = ["StatementReader", "DECLARATIONS", "Quoted"]
+__all__ = ["Facts", "StatementReader", "DECLARATIONS", "Quoted"]

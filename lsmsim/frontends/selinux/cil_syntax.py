@@ -305,7 +305,56 @@ def _unclosed(text: str) -> tuple[int, int] | None:
 
 def source_of(node: SList) -> Source:
     """The node's text (whitespace folded) and position, for reports."""
-    start = node.start
-    line, column = node.text.line_column(start)
-    return Source(node.text.name, line, column,
-                  " ".join(node.text.text[start:start + node._length].split()))
+    return _StatementSource(node)
+
+
+class _StatementSource(Source):
+    """A statement's :class:`Source`, read from its file when first asked for: a
+    distribution's policy has hundreds of thousands of rules and a report names a
+    few, so their text and positions are not copied out as the policy is read.
+    Equal to (and hashed as) the plain :class:`Source` with the same fields; it
+    pickles as one."""
+
+    __slots__ = ("_where", "_base", "_offset", "_length")
+
+    def __new__(cls, node: SList | None = None, **fields):
+        # dataclasses.replace() builds a copy from fields: a plain Source.
+        if node is None:
+            return Source(**fields)
+        return object.__new__(cls)
+
+    def __init__(self, node: SList):  # pylint: disable=super-init-not-called
+        setattr_ = object.__setattr__
+        setattr_(self, "_where", node.text)
+        setattr_(self, "_base", node._base)
+        setattr_(self, "_offset", node._offset)
+        setattr_(self, "_length", node._length)
+
+    def __getattr__(self, name: str):
+        # Only the dataclass fields are missing until first asked for.
+        if name not in _SOURCE_FIELDS:
+            raise AttributeError(name)
+        where = object.__getattribute__(self, "_where")
+        start = object.__getattribute__(self, "_base") + object.__getattribute__(self, "_offset")
+        line, column = where.line_column(start)
+        text = " ".join(where.text[start:start + object.__getattribute__(self, "_length")].split())
+        fields = self.__dict__
+        fields.update(file=where.name, line=line, column=column, text=text)
+        return fields[name]
+
+    def _fields(self) -> tuple:
+        return (self.file, self.line, self.column, self.text)
+
+    def __eq__(self, other):
+        if isinstance(other, Source):
+            return self._fields() == (other.file, other.line, other.column, other.text)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __reduce__(self):
+        return (Source, self._fields())
+
+
+_SOURCE_FIELDS = frozenset(("file", "line", "column", "text"))
