@@ -82,7 +82,8 @@ class FileContexts:
         it is labelled with (``None`` when no line matches or it says ``<<none>>``)
         and the line that decided."""
         tclass, bare = object_class(path)
-        entry = self.winner({i for i, e in enumerate(self.entries) if e.matches(bare, tclass)})
+        entry = next((self.entries[i] for i in self.precedence
+                      if self.entries[i].matches(bare, tclass)), None)
         return tclass, (entry.context if entry else None), entry
 
 
