@@ -136,10 +136,9 @@ class ExpansionMeasure:
         access = denial.access
         if not isinstance(access, (FileRequest, ExecRequest)) or denial.rule is None:
             return None
-        found = self._pair(denial)
-        if found is None:
+        pair = self._pair(denial)
+        if pair is None:
             return None
-        pair = found
         half = Half.OWNER if access.owner else Half.OTHER
         if isinstance(access, FileRequest):
             letters = access.perms
@@ -179,28 +178,38 @@ class ExpansionMeasure:
             return {q.index: DenialMeasure(self.length, None, reason=str(exhausted))
                     for q in queries}
         counts = weighted.count(labels.of_state, self.length)
-        exposed: dict[int, list[list[str]]] = {}
-        if self.listing is not None:
-            by_state: dict[tuple[int, ...], list[str]] = {}
-            for path, state in walk(components, self.listing.paths):
-                by_state.setdefault(state, []).append(path)
-            for state, paths in by_state.items():
-                for index, letter in labels.of_state(state):
-                    if letter is None:
-                        exposed.setdefault(index, []).append(paths)
+        exposures = self._exposures(components, labels) if self.listing is not None else {}
         out = {}
         for q in queries:
             listing = None
             if self.listing is not None:
-                groups = exposed.get(q.index, [])
-                # Each group is sorted: the first few of all are among their first few.
-                first = sorted(p for group in groups for p in group[:self.examples])
-                listing = ListingExposure(self.listing.name, len(self.listing.paths),
-                                          sum(map(len, groups)), tuple(first[:self.examples]))
+                listing = exposures.get(q.index, ListingExposure(
+                    self.listing.name, len(self.listing.paths), 0, ()))
             by_perm = tuple((letter, counts.get((q.index, letter), 0))
                             for letter in sorted(q.letters) if letter != EXEC)
             out[q.index] = DenialMeasure(self.length, counts.get((q.index, None), 0),
                                          by_perm if len(by_perm) > 1 else (), listing)
+        return out
+
+
+    def _exposures(self, components: list[Component], labels: "_Labels"
+                   ) -> dict[int, ListingExposure]:
+        """The listed paths each query's denial holds on, by query index."""
+        listing = self.listing
+        by_state: dict[tuple[int, ...], list[str]] = {}
+        for path, state in walk(components, listing.paths):
+            by_state.setdefault(state, []).append(path)
+        groups: dict[int, list[list[str]]] = {}
+        for state, paths in by_state.items():
+            for index, letter in labels.of_state(state):
+                if letter is None:
+                    groups.setdefault(index, []).append(paths)
+        out = {}
+        for index, found in groups.items():
+            # Each group is sorted: the first few of all are among their first few.
+            first = sorted(p for group in found for p in group[:self.examples])
+            out[index] = ListingExposure(listing.name, len(listing.paths),
+                                         sum(map(len, found)), tuple(first[:self.examples]))
         return out
 
 
