@@ -193,6 +193,8 @@ def _check(args) -> int:
     if _measuring(args) and (args.explain or args.stack or not args.child
                              or many_children(args.child)):
         raise LsmsimError("--measure needs one --child and one --parent, without --explain")
+    if _measuring(args) and args.format not in ("text", "json"):
+        raise LsmsimError(f"a measure is reported as text or json, not {args.format}")
     if args.explain:
         return _explain(args)
     if args.stack:
