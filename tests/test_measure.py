@@ -329,3 +329,9 @@ def test_a_product_past_the_budget_is_not_counted():
     assert measures and all(m.paths is None and "more than 3 states" in m.reason
                             for m in measures)
     assert measure_lines(measures[0])[0].startswith("    expansion:    not counted (")
+
+
+def test_cli_refuses_measure_in_sarif(capsys):
+    code, _ = _check(capsys, "--measure", "--format", "sarif")
+    assert code == 2
+    assert "text or json, not sarif" in capsys.readouterr().err
