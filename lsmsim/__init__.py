@@ -10,7 +10,8 @@ __version__ = "0.1.0"
 # so that ``import lsmsim`` (and the command's start, when Ctrl-C must already work)
 # costs nothing until a name is needed.
 _EXPORTS = {
-    "check": "api", "explain": "api", "measure": "api", "decide_request": "api", "detect_lsm": "api", "load": "api",
+    "check": "api", "explain": "api", "measure": "api", "decide_request": "api",
+    "detect_lsm": "api", "load": "api",
     "LsmsimError": "errors", "PolicyError": "errors", "UsageError": "errors",
     "transitions": "graph",
     "CapabilityRequest": "model.requests", "ExecRequest": "model.requests",
