@@ -31,6 +31,12 @@ _ORDERS = {"classorder": "classes", "sensitivityorder": "sensitivities",
 # Statements secilc knows that lsmsim refuses rather than misread.
 _UNSUPPORTED = {"userattribute", "userattributeset", "userbounds", "rolebounds", "deny"}
 
+# The statements of the first pass (names) and of the second (what completes them).
+_DECLARING = frozenset(_NAMES) | frozenset(_NAMED_VALUES) | _UNSUPPORTED | {
+    "boolean", "tunable", "class", "classmap", "common", "classpermission"}
+_COMPLETING = frozenset(_ALIAS_ACTUALS) | frozenset(_ORDERS) | {
+    "classcommon", "classpermissionset", "classmapping", "sensitivitycategory"}
+
 
 def shape(node: SList, count: int, what: str, at_least: bool = False) -> tuple:
     """The statement's operands, checked for number (``what`` describes them)."""
@@ -57,11 +63,20 @@ def declare(leaves: list[Leaf]) -> Declarations:
     decls = Declarations(Symbols())
     symbols = decls.symbols
     commons: dict[str, frozenset[str]] = {}
+    # Most statements are rules: only the few that declare or complete names are
+    # looked at (a statement's first item is its keyword, as the expansion checked).
+    declaring, completing = [], []
     for leaf in leaves:
+        head = leaf.node.items[0]
+        if head in _DECLARING:
+            declaring.append(leaf)
+        elif head in _COMPLETING:
+            completing.append(leaf)
+    for leaf in declaring:
         _guard(leaf, lambda: _declare_name(leaf, symbols, commons, decls))
     order_lists: dict[str, list[tuple[list[str], SList]]] = {t: [] for t in _ORDERS.values()}
     senscats: list[Leaf] = []
-    for leaf in leaves:
+    for leaf in completing:
         node = leaf.node
         head = node.head
         if head in _ALIAS_ACTUALS:

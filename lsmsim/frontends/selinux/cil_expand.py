@@ -81,14 +81,19 @@ class Branch:
     node: SList
 
 
-@dataclass(frozen=True, slots=True)
 class Leaf:
-    """A statement with its scope, the branches and the optional it sits in."""
+    """A statement with its scope, the branches and the optional it sits in (a plain
+    class: a policy has a leaf per statement, and a frozen dataclass costs several
+    times as much to build)."""
 
-    node: SList
-    scope: Scope
-    branches: tuple[Branch, ...]
-    optional: Optional | None
+    __slots__ = ("node", "scope", "branches", "optional")
+
+    def __init__(self, node: SList, scope: Scope, branches: tuple[Branch, ...],
+                 optional: Optional | None):
+        self.node, self.scope, self.branches, self.optional = node, scope, branches, optional
+
+    def __repr__(self) -> str:
+        return f"Leaf({self.node!r}, {self.scope!r})"
 
 
 @dataclass
@@ -105,6 +110,14 @@ class _Macro:
     params: tuple[tuple[str, str], ...]   # (kind, name)
     body: tuple
     scope: Scope                          # the scope the macro was defined in
+
+
+# The statements that hold or stand for others; the rest are leaves as written.
+_CONTAINERS = frozenset(("block", "blockinherit", "macro", "in", "blockabstract", "optional",
+                         "booleanif", "tunableif", "call"))
+# The statements the first pass looks at (or into).
+_REGISTERED = frozenset(("block", "macro", "in", "optional", "booleanif", "tunableif", "true",
+                         "false"))
 
 
 def _err(message: str, node) -> PolicyError:
@@ -143,7 +156,7 @@ class Expander:
     # --- pass 1: blocks, macros and 'in' as written ---
     def _register(self, items, scope: Scope) -> None:
         for node in items:
-            if type(node) is not SList:
+            if type(node) is not SList or not node.items or node.items[0] not in _REGISTERED:
                 continue
             head = node.head
             if head == "block":
@@ -222,10 +235,12 @@ class Expander:
                 where = within.position if within is not None else None
                 raise PolicyError(f"a statement is expected in the body of this "
                                   f"'{within.head if within else ''}', not {node!r}", where)
-            if not node.items or type(node.items[0]) is not str:
+            head = node.items[0] if node.items else None
+            if type(head) is not str:
                 raise _err("a statement must start with a keyword", node)
-            head = node.head
-            if head == "block":
+            if head not in _CONTAINERS:
+                out.append(Leaf(node, scope, branches, optional))
+            elif head == "block":
                 block = self.blocks.get(scope.enter(node.items[1]).prefix)
                 if block is None:  # a block inside an inherited body: a new block
                     block = self._declare_block(node, scope)
@@ -244,10 +259,8 @@ class Expander:
                            inherit_stack, node)
             elif head in ("booleanif", "tunableif"):
                 self._conditional(node, scope, branches, optional, out, inherit_stack)
-            elif head == "call":
+            else:  # call
                 self._calls.append((Leaf(node, scope, branches, optional), self._stack))
-            else:
-                out.append(Leaf(node, scope, branches, optional))
 
     def _conditional(self, node, scope, branches, optional, out, inherit_stack) -> None:
         kind = "boolean" if node.head == "booleanif" else "tunable"

@@ -72,6 +72,10 @@ class StatementReader:
         self.values = decls.values
         self.facts = facts
         self._optional = None
+        self._lists: dict[str, tuple[list, list]] = {}
+        # Outside macros a name means the same wherever its namespaces are the same:
+        # the type set of each name, by the namespaces it is looked up in.
+        self._sets_by_chain: dict[tuple[str, ...], dict[str, TypeSet]] = {}
         self._type_sets: dict[str, TypeSet] = {}
         self._type_names: dict[tuple, str] = {}
         self._conditions: dict[tuple[int, int], Condition] = {}
@@ -82,27 +86,19 @@ class StatementReader:
     def read(self, leaf: Leaf) -> None:
         """Add what the statement says to the facts (declarations add nothing: the
         declaration pass read them)."""
-        head = leaf.node.head
-        if head in DECLARATIONS:
-            return
-        self._optional = leaf.optional
-        handler = _HANDLERS.get(head)
+        head = leaf.node.items[0]  # a keyword, as the expansion checked
+        handler = _DISPATCH.get(head, _unknown)
         if handler is not None:
+            self._optional = leaf.optional
             handler(self, leaf)
-        elif head in _LABELLING:
-            self._labelling(leaf)
-        elif head in _SETTINGS:
-            self._setting(leaf)
-        else:
-            raise err(f"unknown or unsupported CIL statement '{head}'", leaf.node)
 
     def _emit(self, kind: str, value) -> None:
-        values = self.facts.values.get(kind)
-        if values is None:
-            values = self.facts.values[kind] = []
-            self.facts.optionals[kind] = []
-        values.append(value)
-        self.facts.optionals[kind].append(self._optional)
+        lists = self._lists.get(kind)
+        if lists is None:
+            lists = self._lists[kind] = (self.facts.values.setdefault(kind, []),
+                                         self.facts.optionals.setdefault(kind, []))
+        lists[0].append(value)
+        lists[1].append(self._optional)
 
     # --- names ---
     def type_name(self, name, leaf: Leaf, node: SList, attributes: bool = True) -> str:
@@ -129,18 +125,26 @@ class StatementReader:
         return qname
 
     def type_set(self, name, leaf: Leaf, node: SList, allow_self: bool) -> TypeSet:
+        scope = leaf.scope
+        if not scope.params:
+            known = self._sets_by_chain.get(scope.chain)
+            found = known.get(name) if known is not None else None
+            if found is not None:
+                return found
         if name == "self":
             if not allow_self:
                 raise err("'self' is only allowed as a target", node)
-            return TypeSet(frozenset(), self_=True)
+            return _SELF
         if type(name) is not str:
-            found = self.symbols.lookup("types", name, leaf.scope)
+            found = self.symbols.lookup("types", name, scope)
             raise err("a type, attribute or alias name is expected here"
                       + (" (not a list)" if type(found) is Anonymous else ""), node)
         qname = self.type_name(name, leaf, node)
         found = self._type_sets.get(qname)
         if found is None:
             found = self._type_sets[qname] = TypeSet(frozenset((qname,)))
+        if not scope.params:
+            self._sets_by_chain.setdefault(scope.chain, {})[name] = found
         return found
 
     def condition(self, leaf: Leaf) -> Condition | None:
@@ -159,15 +163,17 @@ class StatementReader:
     # --- access rules ---
     def _av(self, leaf: Leaf):
         node = leaf.node
-        source, target, classperms = shape(node, 3, "source target classpermissions")
-        kind = _AV[node.head]
-        condition = self.condition(leaf)
+        if len(node.items) != 4:
+            shape(node, 3, "source target classpermissions")
+        head, source, target, classperms = node.items
+        kind = _AV[head]
+        condition = self.condition(leaf) if leaf.branches else None
         if condition is not None and kind == "neverallow":
             raise err("neverallow is not allowed inside a booleanif", node)
         sources = self.type_set(source, leaf, node, allow_self=False)
         targets = self.type_set(target, leaf, node, allow_self=True)
         perms = self.values.class_permissions(classperms, leaf.scope, node)
-        self._emit("rule", AVRule(kind, sources, targets, perms, condition, self.source(node)))
+        self._emit("rule", AVRule(kind, sources, targets, perms, condition, source_of(node)))
 
     def _xperm(self, leaf: Leaf):
         node = leaf.node
@@ -437,6 +443,10 @@ class StatementReader:
         self._emit("kept", KeptStatement(node.head, self.source(node)))
 
 
+# ``self`` as a target: the source type (one set for every rule that writes it).
+_SELF = TypeSet(frozenset(), self_=True)
+
+
 def _ioctl_number(text, node: SList) -> int:
     try:
         value = int(text, 0) if type(text) is str else -1
@@ -461,6 +471,20 @@ _HANDLERS = {
     "userrange": StatementReader._user_range,
     "typebounds": StatementReader._typebounds,
     "permissive": StatementReader._permissive,
+}
+
+
+def _unknown(reader: StatementReader, leaf: Leaf) -> None:
+    raise err(f"unknown or unsupported CIL statement '{leaf.node.items[0]}'", leaf.node)
+
+
+# What reads each statement (None: a declaration, read by the declaration pass); where
+# a keyword were in two tables, the first below would win.
+_DISPATCH = {
+    **{k: StatementReader._setting for k in _SETTINGS},
+    **{k: StatementReader._labelling for k in _LABELLING},
+    **_HANDLERS,
+    **{k: None for k in DECLARATIONS},
 }
 
 __all__ = ["Facts", "StatementReader", "DECLARATIONS", "Quoted"]
