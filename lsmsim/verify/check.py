@@ -6,37 +6,24 @@ import time
 from collections import deque
 from typing import Callable, Iterable, Iterator
 
+from ..classes import CLASSES
 from ..errors import PolicyError, Position, UsageError
 from ..model.policy import Policy, Profile
 from ..automata.profile import AutomatonCache
 from .context import DEFAULT_BUDGET, Budget, CheckContext, FollowPair, Pair, Stats, Warning
-from .change_profile_check import check_change_profile
-from .exec_check import check_exec
-from .path_check import check_paths
-from .file_check import check_files
 from .hat_check import check_hats
-from .link_check import check_links
-from .link_paths import check_link_paths
-from .named_check import (check_capabilities, check_ipc, check_network, check_ptrace,
-                          check_signal, check_unmodelled)
-from .mount_check import check_mount
-from .mqueue_check import check_mqueue
-from .task_check import check_io_uring, check_userns
+from .named_check import check_unmodelled
 from .prover import DEFAULT_RLIMIT, Prover
 from .result import CheckResult, Denial, Subject, Undecided
 
 ClassCheck = Callable[[CheckContext], Iterator[object]]
 
-# One entry per mediated class; a new rule kind adds its check here. The engines
-# differ only in how file permissions and exec transitions are decided.
-OTHER_CHECKS: tuple[ClassCheck, ...] = (check_capabilities, check_network, check_signal,
-                                        check_ptrace, check_ipc, check_mount, check_userns,
-                                        check_io_uring, check_mqueue, check_change_profile,
-                                        check_hats, check_unmodelled)
+# The checks of no one class: change_hat's implied rules, and the rules kept as text.
+PROFILE_CHECKS: tuple[ClassCheck, ...] = (check_hats, check_unmodelled)
+# The engines differ only in the checks a class names for each (files, exec and
+# links are searched on automata or asked of the solver).
 ENGINES: dict[str, tuple[ClassCheck, ...]] = {
-    "automata": (check_paths, check_link_paths, *OTHER_CHECKS),
-    "z3": (check_files, check_exec, check_links, *OTHER_CHECKS),
-}
+    engine: (*CLASSES.checks(engine), *PROFILE_CHECKS) for engine in ("automata", "z3")}
 DEFAULT_ENGINE = "automata"
 
 

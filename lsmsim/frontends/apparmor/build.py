@@ -3,28 +3,19 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import re
 
+from ...classes import CLASSES
 from ...errors import PolicyError
 from ...model.glob import Glob, GlobError, squash_slashes, unescape
 from ...model.change_profile import ChangeProfileRule
-from ...model.link import ANY_TARGET, LinkRule
-from ...model.names import (CAPABILITIES, IPC_CLASSES, NETWORK_FAMILIES, NETWORK_PERM_WORDS, PROTOCOLS,
-                            PTRACE_PERM_WORDS, PTRACE_PERMS, SIGNAL_PERM_WORDS, SIGNAL_PERMS,
-                            SIGNALS, SOCKET_TYPES)
-from ...model.policy import ALL_PATHS, Mode, Policy, Profile
-from ...model.rules import (CapabilityRule, ExecKind, ExecMode, FileRule, NetworkRule,
-                            OtherRule,
-                            PtraceRule, Qualifier, Rule, SignalRule)
+from ...model.names import SIGNALS
+from ...model.policy import Mode, Policy, Profile
+from ...model.rules import FileRule, OtherRule, Qualifier, Rule
 from ...model.source import Source
 from . import syntax as s
-from .change_profile import build_change_profile_rule, implied_rules
+from .change_profile import implied_rules
 from .exec_conflicts import exec_conflict
-from .link_rule import build_link_rule
-from .modes import parse_mode
-from .ipc import build_ipc_rule
-from .other_rules import MODELLED_KINDS, build_modelled_rule, check_other_rule
-from .netconds import check_conditions
+from .other_rules import check_other_rule
 from .variables import Variables, escape_glob
 
 _MODE_FLAGS = {"enforce": Mode.ENFORCE, "complain": Mode.COMPLAIN, "kill": Mode.KILL,
@@ -33,6 +24,10 @@ _MODE_FLAGS = {"enforce": Mode.ENFORCE, "complain": Mode.COMPLAIN, "kill": Mode.
 _OTHER_FLAGS = {"audit", "chroot_relative", "namespace_relative", "mediate_deleted",
                 "delegate_deleted", "attach_disconnected", "no_attach_disconnected",
                 "chroot_attach", "chroot_no_attach", "interruptible", "debug"}
+# The keyword of the statements the grammar gives a node type of their own; the
+# other nodes carry theirs as ``kind``.
+_STATEMENT_KEYWORDS = {s.FileDecl: "file", s.CapabilityDecl: "capability",
+                       s.NetworkDecl: "network"}
 _VALUED_FLAGS = ("attach_disconnected.path=", "kill.signal=", "error=")
 _CONFLICTING_FLAGS = (("mediate_deleted", "delegate_deleted"),
                       ("attach_disconnected", "no_attach_disconnected"),
@@ -111,7 +106,7 @@ class PolicyBuilder:
         attach_text = decl.attachment if decl.attachment is not None else (
             local if local.startswith("/") else None)
         if attach_text is not None:
-            attachment = self._glob(attach_text, decl.source)
+            attachment = self.glob(attach_text, decl.source)
         mode, flags = self._flags(decl.flags)
         # The hierarchical name without its namespace, as @{profile_name} expands to.
         full_name = f"{parent}//{local}" if parent else local
@@ -176,40 +171,9 @@ class PolicyBuilder:
                 case s.Block():
                     self._items(node.items, prefix.merged(node.prefix), rules, children,
                                 full_name)
-                case s.FileDecl():
-                    rules.extend(self._file(node, prefix.merged(node.prefix), extra))
-                case s.CapabilityDecl():
-                    rules.append(self._capability(node, prefix.merged(node.prefix)))
-                case s.NetworkDecl():
-                    rules.append(self._network(node, prefix.merged(node.prefix)))
-                case s.AccessDecl() if node.kind in IPC_CLASSES:
-                    rules.append(build_ipc_rule(node, prefix.merged(node.prefix),
-                                                lambda text: self.variables.expand(
-                                                    text, node.source, extra)))
-                    self._no_owner(prefix.merged(node.prefix), node.kind, node.source)
-                case s.AccessDecl():
-                    rules.append(self._access(node, prefix.merged(node.prefix), extra))
-                case s.OtherDecl() if node.kind in ("link", "change_profile"):
-                    rules.append(self._transition_rule(node, prefix.merged(node.prefix), extra))
-                case s.OtherDecl() if node.kind in MODELLED_KINDS:
-                    p = prefix.merged(node.prefix)
-                    self._no_owner(p, node.kind, node.source)
-                    try:
-                        rules.append(build_modelled_rule(
-                            node.kind, self.variables.expand(node.body, node.source, extra),
-                            p.deny, p.audit, node.source))
-                    except ValueError as error:
-                        raise PolicyError(str(error), node.source.position) from None
-                case s.OtherDecl():
-                    p = prefix.merged(node.prefix)
-                    if node.kind != "link":
-                        self._no_owner(p, node.kind, node.source)
-                    text = self.variables.expand(node.body, node.source, extra)
-                    try:
-                        check_other_rule(node.kind, text)
-                    except ValueError as error:
-                        raise PolicyError(str(error), node.source.position) from None
-                    rules.append(OtherRule(node.kind, text, p.deny, p.audit, node.source))
+                case s.FileDecl() | s.CapabilityDecl() | s.NetworkDecl() | s.AccessDecl() \
+                        | s.OtherDecl():
+                    rules.extend(self._statement(node, prefix.merged(node.prefix), extra))
                 case s.Abi():
                     pass
                 case s.Alias():
@@ -219,7 +183,12 @@ class PolicyBuilder:
                     raise PolicyError("variables are defined before the profiles, not inside one",
                                       node.source.position)
 
-    def _glob(self, raw: str, source: Source, extra: dict | None = None) -> Glob:
+    def expand(self, text: str, source: Source, extra: dict | None = None) -> str:
+        """``text`` with its variables (and ``extra``'s) expanded."""
+        return self.variables.expand(text, source, extra)
+
+    def glob(self, raw: str, source: Source, extra: dict | None = None) -> Glob:
+        """The glob of an absolute path (or one that starts with a variable)."""
         if not raw.startswith(("/", "@{")):
             raise PolicyError(f"path {raw!r} must start with '/' or a variable", source.position)
         text = squash_slashes(self.variables.expand(raw, source, extra))
@@ -230,146 +199,31 @@ class PolicyBuilder:
             raise PolicyError(f"bad glob {shown!r}: {error}", source.position) from None
 
     @staticmethod
-    def _qualifier(prefix: s.Prefix, source: Source) -> Qualifier:
+    def qualifier(prefix: s.Prefix, source: Source) -> Qualifier:
+        """The half an ``owner``/``other`` prefix restricts a rule to."""
         if prefix.owner and prefix.other:
             raise PolicyError("a rule cannot be both 'owner' and 'other'", source.position)
         return Qualifier.OWNER if prefix.owner else Qualifier.OTHER if prefix.other \
             else Qualifier.BOTH
 
-    def _file(self, decl: s.FileDecl, prefix: s.Prefix, extra: dict) -> tuple[Rule, ...]:
-        qualifier = self._qualifier(prefix, decl.source)
-        if decl.path is None:  # "file," = every path, rwlkm and ix on both halves
-            exec_mode = None if prefix.deny else ExecMode(ExecKind.INHERIT)
-            return _split_link(FileRule(ALL_PATHS, frozenset("rwalkmx"), qualifier, prefix.deny,
-                                        prefix.audit, exec_mode, decl.source))
-        glob = self._glob(decl.path, decl.source, extra)
-        target = self.variables.expand(decl.target, decl.source, extra) if decl.target else None
-        mode = decl.mode
-        link: tuple[Rule, ...] = ()
-        if target and decl.target.startswith(("/", "@{")) and "l" in mode:
-            # "PATH l -> TARGET" is a link rule written in file-rule form; the
-            # deprecated "PATH lix -> TARGET" adds an exec rule without a target.
-            if decl.leading and "x" in mode.lower():
-                raise PolicyError("a leading link mode cannot be combined with an exec mode",
-                                  decl.source.position)
-            link = (LinkRule(glob, self._glob(decl.target, decl.source, extra), decl.subset,
-                             qualifier, prefix.deny, prefix.audit, decl.source),)
-            mode, target = mode.replace("l", ""), None
-            if not mode:
-                return link
-        perms, exec_mode = parse_mode(mode, prefix.deny, target, decl.source)
-        if decl.safety and exec_mode is None:
-            raise PolicyError(f"'{decl.safety}' needs an exec mode", decl.source.position)
-        if decl.leading and exec_mode is not None:
-            # In the leading form the letter case does not matter: only the keyword
-            # "unsafe" keeps the environment.
-            exec_mode = dataclasses.replace(exec_mode, safe=decl.safety != "unsafe")
-        return (*link, *_split_link(FileRule(glob, perms, qualifier, prefix.deny, prefix.audit,
-                                             exec_mode, decl.source)))
-
-    def _transition_rule(self, decl: s.OtherDecl, prefix: s.Prefix, extra: dict) -> Rule:
-        """``link ...,`` and ``change_profile ...,`` rules."""
+    def _statement(self, node, prefix: s.Prefix, extra: dict) -> tuple[Rule, ...]:
+        """The rules one statement becomes: its class builds them; a statement of a
+        kind no class models is checked as apparmor_parser would and kept as text."""
+        rule_class = CLASSES.of_keyword(_STATEMENT_KEYWORDS.get(type(node)) or node.kind)
+        if rule_class is not None:
+            return rule_class.build(self, node, prefix, extra)
+        self.no_owner(prefix, node.kind, node.source)
+        text = self.expand(node.body, node.source, extra)
         try:
-            if decl.kind == "link":
-                return build_link_rule(decl.body, self._qualifier(prefix, decl.source),
-                                       prefix.deny, prefix.audit, decl.source,
-                                       lambda raw: self._glob(raw, decl.source, extra))
-            self._no_owner(prefix, decl.kind, decl.source)
-            return build_change_profile_rule(
-                decl.body, prefix.deny, prefix.audit, decl.source,
-                lambda raw: self.variables.expand(raw, decl.source, extra))
+            check_other_rule(node.kind, text)
         except ValueError as error:
-            raise PolicyError(str(error), decl.source.position) from None
+            raise PolicyError(str(error), node.source.position) from None
+        return (OtherRule(node.kind, text, prefix.deny, prefix.audit, node.source),)
 
-    def _no_owner(self, prefix: s.Prefix, kind: str, source: Source) -> None:
+    def no_owner(self, prefix: s.Prefix, kind: str, source: Source) -> None:
+        """Refuse ``owner``/``other`` on a rule of a class without halves."""
         if prefix.owner or prefix.other:
             raise PolicyError(f"owner prefix not allowed on {kind} rules", source.position)
-
-    def _capability(self, decl: s.CapabilityDecl, prefix: s.Prefix) -> CapabilityRule:
-        self._no_owner(prefix, "capability", decl.source)
-        for name in decl.names:
-            if name not in CAPABILITIES:
-                raise PolicyError(f"invalid capability {name!r}", decl.source.position)
-        names = frozenset(decl.names) if decl.names else frozenset(CAPABILITIES)
-        return CapabilityRule(names, prefix.deny, prefix.audit, decl.source)
-
-    def _network(self, decl: s.NetworkDecl, prefix: s.Prefix) -> NetworkRule | OtherRule:
-        """``network [perms] [family] [type|protocol] [conditions],``. Rules with
-        permissions or address conditions (AppArmor 4) are validated and kept as
-        :class:`OtherRule`: the checker does not reason about them yet."""
-        self._no_owner(prefix, "network", decl.source)
-        family = sock_type = protocol = None
-        perms: list[str] = []
-        conditions = list(decl.conditions)
-        words = list(decl.names)
-        try:
-            while words:
-                word = words.pop(0)
-                if word.startswith("("):
-                    items = [w for w in re.split(r"[\s,()]+", word) if w]
-                    if not items or not set(items) <= NETWORK_PERM_WORDS:
-                        raise ValueError(f"invalid network permissions {word!r}")
-                    perms.extend(items)
-                elif word in NETWORK_PERM_WORDS and family is sock_type is protocol is None:
-                    perms.append(word)
-                elif word in NETWORK_FAMILIES and family is sock_type is protocol is None:
-                    family = word
-                elif word in SOCKET_TYPES and sock_type is None and protocol is None:
-                    sock_type = word
-                elif word in PROTOCOLS and sock_type is None and protocol is None:
-                    protocol = word
-                else:
-                    raise ValueError(f"invalid network entry {word!r}")
-            check_conditions(conditions, family, frozenset(perms))
-        except ValueError as error:
-            raise PolicyError(str(error), decl.source.position) from None
-        if perms or conditions:
-            return OtherRule("network", " ".join((*decl.names, *(f"{k}={v}" for k, v in
-                                                                 decl.conditions))),
-                             prefix.deny, prefix.audit, decl.source)
-        return NetworkRule(family, sock_type, protocol, prefix.deny, prefix.audit, decl.source)
-
-    def _perm_words(self, decl: s.AccessDecl, words: dict, every: tuple[str, ...]) -> frozenset:
-        perms: set[str] = set()
-        for word in decl.perms:
-            if word not in words:
-                raise PolicyError(f"invalid {decl.kind} permission {word!r}", decl.source.position)
-            value = words[word]
-            perms.update((value,) if isinstance(value, str) else value)
-        return frozenset(perms) if perms else frozenset(every)
-
-    def _access(self, decl: s.AccessDecl, prefix: s.Prefix, extra: dict) -> Rule:
-        """``signal``/``ptrace`` rules: permissions, ``set=`` and ``peer=``."""
-        self._no_owner(prefix, decl.kind, decl.source)
-        signal = decl.kind == "signal"
-        if signal:
-            perms = self._perm_words(decl, SIGNAL_PERM_WORDS, SIGNAL_PERMS)
-        else:
-            perms = self._perm_words(decl, PTRACE_PERM_WORDS, PTRACE_PERMS)
-        peer, signals = None, set()
-        if [key for key, _ in decl.conditions].count("peer") > 1:
-            raise PolicyError(f"{decl.kind} peer given twice", decl.source.position)
-        for key, value in decl.conditions:
-            if key == "peer":
-                text = self.variables.expand(value.strip('"'), decl.source, extra)
-                try:
-                    peer = Glob.parse(text)
-                except GlobError as error:
-                    raise PolicyError(f"bad peer {text!r}: {error}", decl.source.position) from None
-            elif key == "set" and signal:
-                for name in re.split(r"[\s,()\"]+", value):
-                    if not name:
-                        continue
-                    name = re.sub(r"^rtmin\+0*(\d)", r"rtmin+\1", name)
-                    if name not in SIGNALS:
-                        raise PolicyError(f"unknown signal {name!r}", decl.source.position)
-                    signals.add(name)
-            else:
-                raise PolicyError(f"invalid {decl.kind} condition {key!r}", decl.source.position)
-        if signal:
-            return SignalRule(perms, frozenset(signals or SIGNALS), peer, prefix.deny,
-                              prefix.audit, decl.source)
-        return PtraceRule(perms, peer, prefix.deny, prefix.audit, decl.source)
 
 
 def _change_hat_rules(source: Source) -> tuple[FileRule, ...]:
@@ -381,17 +235,6 @@ def _change_hat_rules(source: Source) -> tuple[FileRule, ...]:
                  for path, perms in (("/proc/*/attr/apparmor/", "r"),
                                      ("/sys/module/apparmor/parameters/enabled", "r"),
                                      ("/proc/[0-9]*/attr/{apparmor/,}current", "w")))
-
-
-def _split_link(rule: FileRule) -> tuple[Rule, ...]:
-    """A file rule's ``l`` is a link rule to any target with the subset test
-    (``PATH l,`` pairs PATH with ``/[^/].*``); the other letters stay a file rule."""
-    if "l" not in rule.perms:
-        return (rule,)
-    link = LinkRule(rule.glob, ANY_TARGET, True, rule.qualifier, rule.deny, rule.audit,
-                    rule.source)
-    rest = rule.perms - {"l"}
-    return (link, dataclasses.replace(rule, perms=rest)) if rest else (link,)
 
 
 def _check_exact_exec_conflicts(rules: list[Rule]) -> None:
