@@ -1,11 +1,10 @@
 """The Python API (DESIGN §4): load policies, check containment, decide requests."""
 from __future__ import annotations
 
-import os
-
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .detect import detect_lsm
 from .errors import PolicyError, Position, UsageError
 from .frontends.apparmor import load_apparmor
 from .model.policy import Policy, Profile
@@ -24,29 +23,6 @@ if TYPE_CHECKING:
     from .verify.measure_listing import PathListing
     from .model.selinux import SELinuxPolicy
 
-# Statements only the SELinux policy language has ("allow" is AppArmor's too).
-_SELINUX_WORDS = ("type ", "class ", "sid ", "attribute ", "typeattribute ", "common ",
-                  "role ", "user ", "sensitivity ", "category ", "type_transition ")
-
-
-def detect_lsm(path: str | Path) -> str:
-    """``apparmor``, ``selinux`` or ``cil``, judged from the file's content (a
-    directory of ``.cil`` files is one CIL policy)."""
-    if os.path.isdir(path) and any(Path(path).glob("*.cil")):
-        return "cil"
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError as error:
-        reason = "no such file" if isinstance(error, FileNotFoundError) else \
-            f"cannot read: {error.strerror}"
-        raise PolicyError(reason, Position(str(path), 1, 1)) from None
-    code = [line.strip() for line in text.splitlines()
-            if line.strip() and not line.strip().startswith(("#", ";"))]
-    if code and all(line.startswith("(") for line in code[:5]):
-        return "cil"
-    if any(line.startswith(_SELINUX_WORDS) for line in code):
-        return "selinux"
-    return "apparmor"
 
 
 def load(path: str | Path, include: list[str | Path] | tuple = (),

@@ -11,11 +11,11 @@ import traceback
 import warnings
 from pathlib import Path
 
-from . import __version__, api
+from . import __version__
 from .errors import LsmsimError, PolicyWarning, UsageError
 from .interrupt import solver_interrupts
 from .batch import Run, check_children, emit, many_children
-from .report import FORMATS
+from .report import FORMAT_NAMES
 
 EXIT_USAGE = 2
 EXIT_UNDECIDED = 3
@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("-I", "--include", action="append", default=[], metavar="DIR",
                        help="include root for AppArmor 'include <...>' (repeatable)")
     check.add_argument("--lsm", choices=["apparmor", "selinux", "cil"])
-    check.add_argument("--format", choices=sorted([*FORMATS, "junit"]), default="text")
+    check.add_argument("--format", choices=sorted([*FORMAT_NAMES, "junit"]), default="text")
     check.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes for "
                        "many children (default: the CPU count)")
     check.add_argument("--baseline", metavar="FILE", help="an earlier JSON or SARIF result: "
@@ -220,9 +220,11 @@ def _check(args) -> int:
         for message in said:
             warnings.warn(PolicyWarning(message))
         # SARIF names the parent's closest rules: only it needs the policy itself.
+        from . import api
         parent = api.load(args.parent, args.include, args.lsm, cache=_policy_cache()) \
             if args.format == "sarif" else None
         return _emit(Run.of_check(result, parent), args)
+    from . import api
     cache = None if args.no_cache else _policy_cache()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -245,10 +247,11 @@ def _stored_results(args, options: dict):
     """The cache of check results and this check's key in it; (None, None) where
     results are not kept: no cache, a measure, or a policy other than AppArmor (only
     AppArmor loads are keyed on every file they read)."""
+    from .detect import detect_lsm
     if args.no_cache or _measuring(args) or args.booleans or not all(
             os.path.isfile(p) for p in (args.child[0], args.parent)):
         return None, None
-    if any(api.detect_lsm(p) != "apparmor" or (args.lsm not in (None, "apparmor"))
+    if any(detect_lsm(p) != "apparmor" or (args.lsm not in (None, "apparmor"))
            for p in (args.child[0], args.parent)):
         return None, None
     from .result_cache import ResultCache
@@ -260,6 +263,7 @@ def _stored_results(args, options: dict):
 
 def _measured(result, child, parent, cache, args) -> Run:
     """The check's run with each denial's measure under it (text) or in it (JSON)."""
+    from . import api
     from .batch.pairs import pairs_of_check
     from .report.json_report import result_to_dict
     from .report.measure import add_measures, measure_lines
@@ -274,6 +278,7 @@ def _measured(result, child, parent, cache, args) -> Run:
 
 def _explain(args) -> int:
     """``explain``, and ``check --explain``: the check's report with its explanation."""
+    from . import api
     from .batch.pairs import pairs_of_check, pairs_of_stack
     from .report.explain_json import explanation_to_dict, stack_explanation_to_dict
     from .report.explain_text import explanation_to_text, stack_explanation_to_text
@@ -334,6 +339,7 @@ def _simulate(args) -> int:
 
 
 def _graph(args) -> int:
+    from . import api
     from .graph import graph_to_dot, graph_to_json, stack_graph, transitions
     from .stack import load_stack
     if _is_stack(args.file):
@@ -359,6 +365,7 @@ def _booleans(items: list[str]) -> dict[str, bool]:
 
 
 def _parse(args) -> int:
+    from . import api
     from .model.selinux import SELinuxPolicy
     from .report.model_json import policy_to_json, policy_to_text
     from .report.selinux_model import selinux_to_json, selinux_to_text

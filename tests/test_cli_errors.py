@@ -277,7 +277,7 @@ def test_a_crash_exits_4_with_a_traceback_only_when_asked(tmp_path, monkeypatch,
     def broken_load(*_args, **_kwargs):
         return {}["missing"]
 
-    monkeypatch.setattr(lsmsim.cli.api, "load", broken_load)
+    monkeypatch.setattr(lsmsim.api, "load", broken_load)
     monkeypatch.delenv("LSMSIM_DEBUG", raising=False)
     argv = ["parse", str(MODELS / "containers" / "vm-agent-within.aa")]
     if debug == "--debug":

@@ -5,11 +5,23 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import importlib
+
 from .output import Run, emit
 from .pairs import PairReport, worst_exit_code
-from .runner import default_workers, run_jobs
 from .targets import child_files, is_leftover
-from .worker import CheckJob, load_parent, run_job
+
+# Worker processes (and the whole checker they run) are loaded when many children
+# are checked, not at every start.
+_LATER = {"default_workers": "runner", "run_jobs": "runner", "CheckJob": "worker",
+          "load_parent": "worker", "run_job": "worker"}
+
+
+def __getattr__(name: str):
+    module = _LATER.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __name__), name)
 
 
 def many_children(children: list[str]) -> bool:
@@ -23,6 +35,8 @@ def check_children(children: list[str], parent: str, include=(), lsm: str | None
                    child_profile: str | None = None, parent_profile: str | None = None,
                    options: dict | None = None, workers: int | None = None) -> Run:
     """Every child file (folders expanded) within ``parent``, ``workers`` at a time."""
+    from .runner import run_jobs
+    from .worker import CheckJob, load_parent
     jobs = [CheckJob(child, parent, tuple(include), lsm, child_profile, parent_profile,
                      tuple(sorted((options or {}).items())))
             for child in child_files(children)]

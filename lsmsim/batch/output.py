@@ -6,16 +6,18 @@ import json
 import sys
 from dataclasses import replace
 
-from ..report import FORMATS
-from ..report.baseline import Comparison, compare, findings_of_pairs, read_baseline
+from typing import TYPE_CHECKING
+
 from ..report.json_report import result_to_dict
-from ..report.junit import pairs_to_junit
-from ..report.related import related_for
-from ..report.sarif import pairs_to_sarif
-from ..report.stack_report import STACK_FORMATS, stack_to_dict
 from ..report.text import result_to_text
 from .pairs import (EXIT_INTERNAL, EXIT_USAGE, pairs_of_check, pairs_of_stack, run_verdict,
                     worst_exit_code)
+
+if TYPE_CHECKING:
+    from ..report.baseline import Comparison
+
+# Stack, SARIF, JUnit and baseline reporters are imported where a run asks for them:
+# a check's start (and a result from the cache) should not pay for every format.
 
 
 def pairs_to_dict(pairs, seconds: float | None = None) -> dict:
@@ -66,6 +68,7 @@ def _check_dicts(document: dict) -> list[dict]:
 def annotate_json(document: dict, pairs, comparison: Comparison | None) -> dict:
     """Add each finding's fingerprint (and, against a baseline, its state and the
     fixed findings) to a JSON document of ``pairs``."""
+    from ..report.baseline import findings_of_pairs
     findings = iter(findings_of_pairs(pairs))
     states = iter(comparison.states) if comparison else None
     for check in _check_dicts(document):
@@ -107,11 +110,12 @@ class Run:
 
     @classmethod
     def of_check(cls, result, parent=None) -> "Run":
-        return cls(pairs_of_check(result), lambda: FORMATS["text"](result),
+        return cls(pairs_of_check(result), lambda: result_to_text(result),
                    lambda: result_to_dict(result), lambda: pairs_of_check(result, parent))
 
     @classmethod
     def of_stack(cls, result, stack=None) -> "Run":
+        from ..report.stack_report import STACK_FORMATS, stack_to_dict
         return cls(pairs_of_stack(result), lambda: STACK_FORMATS["text"](result),
                    lambda: stack_to_dict(result), lambda: pairs_of_stack(result, stack))
 
@@ -119,6 +123,7 @@ class Run:
     def of_pairs(cls, pairs, seconds: float | None = None, load_parent=None) -> "Run":
         """``load_parent(file)`` gives the parent policy of a pair, for SARIF."""
         def with_related():
+            from ..report.related import related_for
             return [replace(p, related=related_for(p.result, load_parent(p.parent_file)))
                     if p.result is not None and load_parent else p for p in pairs]
         return cls(pairs, lambda: pairs_to_text(pairs, seconds),
@@ -126,8 +131,10 @@ class Run:
 
     def render(self, fmt: str, comparison: Comparison | None = None) -> str:
         if fmt == "sarif":
+            from ..report.sarif import pairs_to_sarif
             return pairs_to_sarif(self._with_related(), comparison)
         if fmt == "junit":
+            from ..report.junit import pairs_to_junit
             return pairs_to_junit(self.pairs)
         if fmt == "json":
             return json.dumps(annotate_json(self._document(), self.pairs, comparison),
@@ -147,8 +154,10 @@ class Run:
 def emit(run: Run, fmt: str, output: str | None, baseline: str | None = None,
          write_baseline: str | None = None) -> int:
     """Write the report (to ``output`` or standard output) and return the exit code."""
-    comparison = compare(findings_of_pairs(run.pairs), read_baseline(baseline)) \
-        if baseline else None
+    comparison = None
+    if baseline:
+        from ..report.baseline import compare, findings_of_pairs, read_baseline
+        comparison = compare(findings_of_pairs(run.pairs), read_baseline(baseline))
     text = run.render(fmt, comparison)
     if write_baseline:
         with open(write_baseline, "w", encoding="utf-8") as handle:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..model.source import Source
-from ..stack.check import StackResult
-from ..report.related import related_for
 from ..verify.result import CheckResult, Verdict
+
+if TYPE_CHECKING:
+    from ..stack.check import StackResult
 
 EXIT_CONTAINED, EXIT_EXPANSIONS, EXIT_USAGE, EXIT_UNDECIDED, EXIT_INTERNAL = 0, 1, 2, 3, 4
 # How bad an exit code is for a run of many pairs: an error outranks a finding, and
@@ -68,7 +70,16 @@ def pairs_of_check(result: CheckResult, parent: object = None) -> tuple[PairRepo
     """One pair; ``parent`` (the loaded parent policy) lets reports name its closest
     rules."""
     return (PairReport(result.child.file, result.parent.file, result,
-                       related=related_for(result, parent)),)
+                       related=_related(result, parent)),)
+
+
+def _related(result: CheckResult, parent: object) -> tuple:
+    """The parent's closest rules of each denial (what SARIF shows), found by the
+    simulator: imported only where a report asks for them."""
+    if parent is None:
+        return tuple(() for _ in result.denials)
+    from ..report.related import related_for
+    return related_for(result, parent)
 
 
 def pairs_of_stack(result: StackResult, stack=None) -> tuple[PairReport, ...]:
@@ -77,7 +88,7 @@ def pairs_of_stack(result: StackResult, stack=None) -> tuple[PairReport, ...]:
     return tuple(PairReport(result.file, result.file, p.result,
                             context=f"{result.stack}: "
                                     f"{layer_pair_title(p.ancestor, p.child, p.relation)}",
-                            related=related_for(p.result, stack.layer(p.ancestor).policy)
+                            related=_related(p.result, stack.layer(p.ancestor).policy)
                             if stack is not None else ())
                  for p in result.checked)
 
