@@ -132,3 +132,18 @@ def test_engines_agree_on_each_class(rule_class):
         _agree(child_text, parent_text)
         _witnesses_read_back(child_text, parent_text)
     agree()
+
+
+@pytest.mark.parametrize("rule_class", REGISTERED, ids=lambda c: c.name)
+def test_a_profile_that_enforces_nothing_allows_every_class(rule_class):
+    """Each class that owns a rule type stands in for a complain profile with rules
+    of that type, and those allow each of its sample witnesses."""
+    rules = rule_class.allow_all(None)
+    assert bool(rules) == (rule_class.rule is not None)
+    assert all(isinstance(rule, rule_class.rule) for rule in rules)
+    complain = load_text("profile c flags=(complain) {\n}\n").profiles[0]
+    parent = load_text("profile p {\n}\n")
+    for line in rule_class.sample_rules:
+        child = load_text(f"profile c {{\n  {line}\n}}\n")
+        for denial in lsmsim.check(child, parent).denials:
+            assert decide(complain, denial.access).allowed, (line, denial.access)

@@ -23,6 +23,11 @@ class Decision:
     exec_mode: ExecMode | None = None
 
 
+def no_rules(source) -> tuple:
+    """``allow_all`` of a class whose requests another class's rules decide."""
+    return ()
+
+
 @dataclass(frozen=True)
 class RuleClass:
     """One mediated class: its rule and request types and everything each part of
@@ -43,6 +48,8 @@ class RuleClass:
     - ``keywords`` and ``build(builder, node, prefix, extra)``: the rule
       keywords of the language it owns and the rules one statement becomes.
     - ``rule_json(rule)``: the fields of one of its rules in ``lsmsim parse``.
+    - ``allow_all(source)``: rules that allow every request of the class, which
+      stand in for the rules of a profile that enforces nothing.
     - ``sample_rules``: statements of the class that overlap one another (allow
       and deny, wide and narrow), from which the engines' agreement test draws
       random child and parent profiles.
@@ -65,6 +72,7 @@ class RuleClass:
     build: Callable[..., tuple] | None = None
     rule_json: Callable[[Any], dict] | None = None
     sample_rules: tuple[str, ...] = ()
+    allow_all: Callable[[Any], tuple] = no_rules
 
 
 def half_of(owner: bool) -> Half:

@@ -52,6 +52,10 @@ def rule_json(rule: CapabilityRule) -> dict:
     return dict(kind="capability", names=sorted(rule.names))
 
 
+def allow_all(source) -> tuple:
+    return (CapabilityRule(frozenset(CAPABILITIES), source=source),)
+
+
 # Statements that overlap one another, for the engines' agreement test.
 SAMPLE_RULES = ('capability chown,', 'capability,', 'capability sys_admin net_admin,',
                 'deny capability chown,', 'capability dac_override,')
@@ -59,4 +63,5 @@ SAMPLE_RULES = ('capability chown,', 'capability,', 'capability sys_admin net_ad
 CAPABILITY = RuleClass("capability", CapabilityRequest, CapabilityRule, decide, ("capability",),
                        parse_text, format_text, audit, describe, checks, ("capability",),
                        build, rule_json,
-                       sample_rules=SAMPLE_RULES)
+                       sample_rules=SAMPLE_RULES,
+                       allow_all=allow_all)

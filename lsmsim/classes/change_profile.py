@@ -54,6 +54,11 @@ def rule_json(rule: ChangeProfileRule) -> dict:
                 target=rule.target.text, unsafe=rule.unsafe)
 
 
+def allow_all(source) -> tuple:
+    """A change to every label, now and at every exec."""
+    return (ChangeProfileRule(source=source),)
+
+
 # Statements that overlap one another, for the engines' agreement test.
 SAMPLE_RULES = ('change_profile -> other,', 'change_profile,',
                 'change_profile /usr/bin/a -> b,', 'deny change_profile -> unconfined,',
@@ -62,4 +67,5 @@ SAMPLE_RULES = ('change_profile -> other,', 'change_profile,',
 CHANGE_PROFILE = RuleClass("change_profile", ChangeProfileRequest, ChangeProfileRule, decide,
                            ("change_profile",), parse_text, format_text, audit, str, checks,
                            ("change_profile",), build, rule_json,
-                           sample_rules=SAMPLE_RULES)
+                           sample_rules=SAMPLE_RULES,
+                           allow_all=allow_all)

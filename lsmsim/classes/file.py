@@ -9,7 +9,7 @@ from ..model.decision import file_allows
 from ..model.link import ANY_TARGET, LinkRule
 from ..model.policy import ALL_PATHS, Profile
 from ..model.requests import FileRequest, sorted_perms
-from ..model.rules import FILE_PERMS, ExecKind, ExecMode, FileRule
+from ..model.rules import FILE_PERMS, ExecKind, ExecMode, FileRule, Qualifier
 from .base import Decision, RuleClass, half_of, owner_ids, owner_suffix
 
 
@@ -130,10 +130,17 @@ def rule_json(rule: FileRule) -> dict:
                 qualifier=rule.qualifier.value, exec=str(rule.exec) if rule.exec else None)
 
 
+def allow_all(source) -> tuple:
+    """Every letter on every path, and exec leaves confinement."""
+    return (FileRule(ALL_PATHS, frozenset("rwakmx"), Qualifier.BOTH,
+                     exec=ExecMode(ExecKind.UNCONFINED), source=source),)
+
+
 # Statements that overlap one another, for the engines' agreement test.
 SAMPLE_RULES = ('/a/* r,', '/a/b rw,', 'deny /a/b w,', 'owner /** r,', 'other /a/** rwk,',
                 '/{a,b}/c m,', 'audit /a/** w,', 'deny owner /a/* r,')
 
 FILE = RuleClass("file", FileRequest, FileRule, decide, ("file",), parse_text, format_text,
                  audit, describe, checks, ("file",), build, rule_json,
-                 sample_rules=SAMPLE_RULES)
+                 sample_rules=SAMPLE_RULES,
+                 allow_all=allow_all)

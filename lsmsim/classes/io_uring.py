@@ -42,6 +42,10 @@ def rule_json(rule: IoUringRule) -> dict:
                 label=rule.label.text if rule.label else None)
 
 
+def allow_all(source) -> tuple:
+    return (IoUringRule(source=source),)
+
+
 # Statements that overlap one another, for the engines' agreement test.
 SAMPLE_RULES = ('io_uring,', 'io_uring sqpoll,', 'io_uring override_creds label=foo,',
                 'deny io_uring sqpoll,')
@@ -49,4 +53,5 @@ SAMPLE_RULES = ('io_uring,', 'io_uring sqpoll,', 'io_uring override_creds label=
 IO_URING = RuleClass("io_uring", IoUringRequest, IoUringRule, decide, ("io_uring",),
                      parse_text, format_text, audit, str, checks, ("io_uring",),
                      build_statement, rule_json,
-                     sample_rules=SAMPLE_RULES)
+                     sample_rules=SAMPLE_RULES,
+                     allow_all=allow_all)

@@ -6,7 +6,7 @@ from ..errors import PolicyError
 from ..model.decision import link_allowed, matching
 from ..model.exec_type import exec_subset
 from ..model.link import LinkRequest, LinkRule
-from ..model.policy import Profile
+from ..model.policy import ALL_PATHS, Profile
 from .base import Decision, RuleClass, half_of, owner_ids, owner_suffix
 from .exec_transition import exec_mode_at
 from .file import file_permissions
@@ -74,6 +74,11 @@ def rule_json(rule: LinkRule) -> dict:
                 subset=rule.subset, qualifier=rule.qualifier.value)
 
 
+def allow_all(source) -> tuple:
+    """Every path linked to every path."""
+    return (LinkRule(ALL_PATHS, ALL_PATHS, source=source),)
+
+
 # Statements that overlap one another, for the engines' agreement test.
 SAMPLE_RULES = ('link /a -> /b/**,', 'link subset /a/* -> /**,',
                 'owner link /{a,b}/c -> /a,', 'deny link /a -> /**,', '/b/** rl,',
@@ -81,4 +86,5 @@ SAMPLE_RULES = ('link /a -> /b/**,', 'link subset /a/* -> /**,',
 
 LINK = RuleClass("link", LinkRequest, LinkRule, decide, ("link",), parse_text, format_text,
                  audit, str, checks, ("link",), build, rule_json,
-                 sample_rules=SAMPLE_RULES)
+                 sample_rules=SAMPLE_RULES,
+                 allow_all=allow_all)

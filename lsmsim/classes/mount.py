@@ -2,8 +2,8 @@
 request (:mod:`lsmsim.model.mount`), decided on automata."""
 from __future__ import annotations
 
-from ..model.mount import (FLAG_BITS, MOUNT, PIVOT_ROOT, UMOUNT, MountRequest, MountRule,
-                           mount_audit_fields)
+from ..model.mount import (FLAG_BITS, MOUNT, OPERATIONS, PIVOT_ROOT, UMOUNT, MountEntry,
+                           MountRequest, MountRule, mount_audit_fields)
 from ..model.policy import Profile
 from .base import Decision, RuleClass, decide_named
 from .statement import build_statement
@@ -96,6 +96,11 @@ def _entry_json(entry) -> dict:
 # The statement keywords (the front end's MOUNT_KINDS).
 KEYWORDS = ("mount", "remount", "umount", "unmount", "pivot_root")
 
+def allow_all(source) -> tuple:
+    return (MountRule("mount", "every mount, umount and pivot_root",
+                      tuple(MountEntry(op) for op in OPERATIONS), source=source),)
+
+
 # Statements that overlap one another, for the engines' agreement test.
 SAMPLE_RULES = ('mount,', 'mount fstype=ext4 /dev/sd* -> /a/,', 'umount /a/,',
                 'pivot_root,', 'deny mount options=(ro) -> /a/**,', 'remount /a/,',
@@ -104,4 +109,5 @@ SAMPLE_RULES = ('mount,', 'mount fstype=ext4 /dev/sd* -> /a/,', 'umount /a/,',
 MOUNT_CLASS = RuleClass("mount", MountRequest, MountRule, decide, (MOUNT, UMOUNT, PIVOT_ROOT),
                         parse_text, format_text, audit, str, checks, KEYWORDS,
                         build_statement, rule_json,
-                        sample_rules=SAMPLE_RULES)
+                        sample_rules=SAMPLE_RULES,
+                        allow_all=allow_all)

@@ -43,10 +43,15 @@ def rule_json(rule: MqueueRule) -> dict:
                 label=rule.label.text if rule.label else None)
 
 
+def allow_all(source) -> tuple:
+    return (MqueueRule(frozenset(MQUEUE_PERMS), source=source),)
+
+
 # Statements that overlap one another, for the engines' agreement test.
 SAMPLE_RULES = ('mqueue,', 'mqueue open type=posix /q*,', 'mqueue (read write) type=sysv,',
                 'deny mqueue create,', 'mqueue type=posix,')
 
 MQUEUE = RuleClass("mqueue", MqueueRequest, MqueueRule, decide, ("mqueue",), parse_text,
                    format_text, audit, str, checks, ("mqueue",), build_statement, rule_json,
-                   sample_rules=SAMPLE_RULES)
+                   sample_rules=SAMPLE_RULES,
+                   allow_all=allow_all)

@@ -89,10 +89,15 @@ def rule_json(rule: NetworkRule) -> dict:
     return dict(kind="network", family=rule.family, type=rule.sock_type, protocol=rule.protocol)
 
 
+def allow_all(source) -> tuple:
+    return (NetworkRule(source=source),)
+
+
 # Statements that overlap one another, for the engines' agreement test.
 SAMPLE_RULES = ('network inet stream,', 'network,', 'network inet6,', 'deny network inet,',
                 'network unix dgram,', 'network tcp,')
 
 NETWORK = RuleClass("network", NetworkRequest, NetworkRule, decide, ("network",), parse_text,
                     format_text, audit, describe, checks, ("network",), build, rule_json,
-                    sample_rules=SAMPLE_RULES)
+                    sample_rules=SAMPLE_RULES,
+                    allow_all=allow_all)

@@ -53,10 +53,15 @@ def rule_json(rule: PtraceRule) -> dict:
                 peer=rule.peer.text if rule.peer else None)
 
 
+def allow_all(source) -> tuple:
+    return (PtraceRule(frozenset(PTRACE_PERMS), source=source),)
+
+
 # Statements that overlap one another, for the engines' agreement test.
 SAMPLE_RULES = ('ptrace read,', 'ptrace trace peer=libvirtd,', 'ptrace,',
                 'deny ptrace (readby, tracedby),', 'ptrace peer={a,b}*,')
 
 PTRACE = RuleClass("ptrace", PtraceRequest, PtraceRule, decide, ("ptrace",), parse_text,
                    format_text, audit, describe, checks, ("ptrace",), build, rule_json,
-                   sample_rules=SAMPLE_RULES)
+                   sample_rules=SAMPLE_RULES,
+                   allow_all=allow_all)

@@ -54,6 +54,10 @@ def rule_json(rule: SignalRule) -> dict:
                 peer=rule.peer.text if rule.peer else None)
 
 
+def allow_all(source) -> tuple:
+    return (SignalRule(frozenset(SIGNAL_PERMS), frozenset(SIGNALS), source=source),)
+
+
 # Statements that overlap one another, for the engines' agreement test.
 SAMPLE_RULES = ('signal send set=(kill) peer=libvirtd,', 'signal,', 'signal receive,',
                 'deny signal send set=(hup term),',
@@ -61,4 +65,5 @@ SAMPLE_RULES = ('signal send set=(kill) peer=libvirtd,', 'signal,', 'signal rece
 
 SIGNAL = RuleClass("signal", SignalRequest, SignalRule, decide, ("signal",), parse_text,
                    format_text, audit, describe, checks, ("signal",), build, rule_json,
-                   sample_rules=SAMPLE_RULES)
+                   sample_rules=SAMPLE_RULES,
+                   allow_all=allow_all)

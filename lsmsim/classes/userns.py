@@ -37,9 +37,14 @@ def rule_json(rule: UsernsRule) -> dict:
     return dict(kind="userns", perms=sorted(rule.perms))
 
 
+def allow_all(source) -> tuple:
+    return (UsernsRule(source=source),)
+
+
 # Statements that overlap one another, for the engines' agreement test.
 SAMPLE_RULES = ('userns,', 'userns create,', 'deny userns,')
 
 USERNS = RuleClass("userns", UsernsRequest, UsernsRule, decide, ("userns",), parse_text,
                    format_text, audit, str, checks, ("userns",), build_statement, rule_json,
-                   sample_rules=SAMPLE_RULES)
+                   sample_rules=SAMPLE_RULES,
+                   allow_all=allow_all)

@@ -4,15 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from .change_profile import ChangeProfileRule
 from .glob import Glob
-from .link import LinkRule
-from .mount import OPERATIONS, MountEntry, MountRule
-from .mqueue import MQUEUE_PERMS, MqueueRule
-from .task_classes import IoUringRule, UsernsRule
-from .names import CAPABILITIES, IPC_CLASSES, PTRACE_PERMS, SIGNAL_PERMS, SIGNALS
-from .rules import (CapabilityRule, ExecKind, ExecMode, FileRule, IpcRule, NetworkRule,
-                    OtherRule, PtraceRule, Qualifier, Rule, SignalRule)
+from .rules import OtherRule, Rule
 from .source import Source
 
 
@@ -62,26 +55,11 @@ class Profile:
 
 
 def allow_everything(source: Source | None) -> tuple[Rule, ...]:
-    """Rules equivalent to no confinement at all."""
-    return (
-        FileRule(ALL_PATHS, frozenset("rwakmx"), Qualifier.BOTH,
-                 exec=ExecMode(ExecKind.UNCONFINED), source=source),
-        LinkRule(ALL_PATHS, ALL_PATHS, source=source),
-        ChangeProfileRule(source=source),
-        CapabilityRule(frozenset(CAPABILITIES), source=source),
-        NetworkRule(source=source),
-        SignalRule(frozenset(SIGNAL_PERMS), frozenset(SIGNALS), source=source),
-        PtraceRule(frozenset(PTRACE_PERMS), source=source),
-        *(IpcRule(kind, frozenset(shape.perms), source=source)
-          for kind, shape in IPC_CLASSES.items()),
-        MountRule("mount", "every mount, umount and pivot_root",
-                  tuple(MountEntry(op) for op in OPERATIONS), source=source),
-        UsernsRule(source=source),
-        IoUringRule(source=source),
-        MqueueRule(frozenset(MQUEUE_PERMS), source=source),
-        # The classes not modelled yet are granted too.
-        OtherRule("all", "every class not modelled yet", source=source),
-    )
+    """Rules equivalent to no confinement at all: each class's rules that allow all
+    of it, and the classes not modelled yet granted too."""
+    from ..classes import CLASSES  # the classes are built on this module
+    return (*(rule for rule_class in CLASSES for rule in rule_class.allow_all(source)),
+            OtherRule("all", "every class not modelled yet", source=source))
 
 
 @dataclass(frozen=True)
