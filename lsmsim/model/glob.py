@@ -225,6 +225,11 @@ class Glob:
 
     def matches(self, path: str) -> bool:
         """Does the concrete ``path`` match (directories end in ``/``)?"""
+        # Every match starts with one of the literal prefixes: a path that starts with
+        # none is refused without compiling the pattern (a profile's simulation asks
+        # every rule, and most rules are about other paths).
+        if not path.startswith(self.literal_prefixes):
+            return False
         return self.compiled.fullmatch(path)
 
     @cached_property
