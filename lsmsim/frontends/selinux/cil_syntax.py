@@ -317,14 +317,12 @@ class _StatementSource(Source):
 
     __slots__ = ("_where", "_base", "_offset", "_length")
 
-    def __new__(cls, node: SList | None = None, **fields):
-        # dataclasses.replace() builds a copy from fields: a plain Source.
-        if node is None:
-            return Source(**fields)
-        return object.__new__(cls)
-
-    def __init__(self, node: SList):  # pylint: disable=super-init-not-called
+    def __init__(self, node: SList | None = None, **fields):  # pylint: disable=super-init-not-called
         setattr_ = object.__setattr__
+        if node is None:  # dataclasses.replace() builds a copy from the fields
+            for name, value in fields.items():
+                setattr_(self, name, value)
+            return
         setattr_(self, "_where", node.text)
         setattr_(self, "_base", node._base)
         setattr_(self, "_offset", node._offset)

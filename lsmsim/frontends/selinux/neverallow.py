@@ -36,28 +36,43 @@ def _overlap(bits: TypeBits, allow: AVRule, never: AVRule) -> tuple[str, str] | 
 
 def violations(policy: SELinuxPolicy):
     """Yield (neverallow, allow, source, target, class, permissions) per allow rule
-    that breaks a neverallow of ``policy``, in the order the neverallows are written."""
+    that breaks a neverallow of ``policy``, in the order the neverallows are written
+    (and the allow rules, for each)."""
     nevers = [rule for rule in policy.rules if rule.kind == "neverallow"]
     if not nevers:
         return
     bits = TypeBits(policy)
-    by_class: dict[str, list[tuple[AVRule, frozenset[str], int]]] = {}
-    for rule in policy.allow_rules():
-        sources = bits.of(rule.sources)
+    # The allow rules by class, then by their target set (rules share the set of each
+    # name): a neverallow's targets rule out most of a class's groups at once.
+    by_class: dict[str, dict[int, tuple[int, bool, list]]] = {
+        tclass: {} for never in nevers for tclass, _perms in never.perms}
+    for index, rule in enumerate(policy.allow_rules()):
+        targets = rule.targets
         for tclass, perms in rule.perms:
-            by_class.setdefault(tclass, []).append((rule, perms, sources))
+            groups = by_class.get(tclass)
+            if groups is None:
+                continue  # no neverallow on the class
+            group = groups.get(id(targets))
+            if group is None:
+                group = groups[id(targets)] = (bits.of(targets), targets.self_, [])
+            group[2].append((index, rule, perms))
     for never in nevers:
-        never_sources = bits.of(never.sources)
+        never_sources, never_targets = bits.of(never.sources), bits.of(never.targets)
+        never_self = never.targets.self_
         for tclass, forbidden in never.perms:
-            for allow, perms, sources in by_class.get(tclass, ()):
-                if not sources & never_sources:
+            found = []
+            for targets, allow_self, members in by_class.get(tclass, {}).values():
+                if not (targets & never_targets or allow_self or never_self):
                     continue
-                both = perms & forbidden
-                if not both:
-                    continue
-                pair = _overlap(bits, allow, never)
-                if pair is not None:
-                    yield never, allow, pair[0], pair[1], tclass, both
+                for index, allow, perms in members:
+                    if perms.isdisjoint(forbidden) or not bits.of(allow.sources) & never_sources:
+                        continue
+                    pair = _overlap(bits, allow, never)
+                    if pair is not None:
+                        found.append((index, allow, pair, perms & forbidden))
+            found.sort(key=lambda item: item[0])
+            for _index, allow, pair, both in found:
+                yield never, allow, pair[0], pair[1], tclass, both
 
 
 def _bits_of(bits: int):
