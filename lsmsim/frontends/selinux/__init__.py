@@ -68,11 +68,16 @@ def load_cil(paths: str | Path | list) -> SELinuxPolicy:
     else:
         files = [Path(p) for p in paths]
         name = str(files[0]) if len(files) == 1 else f"{files[0].parent}"
-    texts = {str(f): _read(f) for f in files}
     with _no_cycle_collection():
-        words = Words()
-        parsed = {file: parse_cil(text, file, words) for file, text in texts.items()}
-        return load_cil_parsed(parsed, name)
+        # No name here holds the parsed lists: they are freed as soon as the policy
+        # is built, before the neverallow check.
+        return _checked(CilBuilder(_parse_files({str(f): _read(f) for f in files})).build(name),
+                        name)
+
+
+def _parse_files(texts: dict[str, str]) -> dict[str, tuple]:
+    words = Words()
+    return {file: parse_cil(text, file, words) for file, text in texts.items()}
 
 
 def load_cil_text(text: str, file: str) -> SELinuxPolicy:
@@ -82,7 +87,10 @@ def load_cil_text(text: str, file: str) -> SELinuxPolicy:
 
 def load_cil_parsed(parsed: dict, name: str) -> SELinuxPolicy:
     """One policy from parsed CIL files (file name → top-level items)."""
-    policy = CilBuilder(parsed).build(name)
+    return _checked(CilBuilder(parsed).build(name), name)
+
+
+def _checked(policy: SELinuxPolicy, name: str) -> SELinuxPolicy:
     if not policy.types:
         raise PolicyError("no type declared in this policy", Position(name, 1, 1))
     check_neverallows(policy)
