@@ -37,13 +37,16 @@ class CoverIndex:
         self.fixed = dict(fixed)
         # Per (class, sources, targets, self): what unconditional rules grant, and the
         # conditional rules (which cover only where their condition holds with the child's).
-        self.always: dict[tuple, set[str]] = {}
+        # Most blocks have one rule: its own permission set is kept, not a copy.
+        always: dict[tuple, frozenset[str]] = {}
+        self.always = always
         self.conditional: dict[tuple, list[AVRule]] = {}
         for rule in parent.allow_rules():
             for tclass, perms in rule.perms:
                 key = self._key(self.parent_bits, rule, tclass)
                 if rule.condition is None:
-                    self.always.setdefault(key, set()).update(perms)
+                    found = always.get(key)
+                    always[key] = perms if found is None else found | perms
                 else:
                     self.conditional.setdefault(key, []).append(rule)
         bounded = 0
@@ -52,21 +55,19 @@ class CoverIndex:
         self.bounded = bounded
         self.roles_kept = child.role_allows <= parent.role_allows
         self._sound: dict[tuple[str, str], bool] = {}
-        self._alike: dict[tuple[int, str], tuple[AVRule, frozenset[str]]] = {}
         self._kept: dict[str, frozenset[str]] = {}
 
     @staticmethod
     def _key(bits: TypeBits, rule: AVRule, tclass: str) -> tuple:
         return (tclass, bits.of(rule.sources), bits.of(rule.targets), rule.targets.self_)
 
-    def covered(self, rule: AVRule, tclass: str, perm: str) -> bool:
-        """The parent grants ``tclass perm`` wherever ``rule`` makes the child grant it."""
-        return perm in self._granted_alike(rule, tclass) and self._decision_kept(tclass, perm)
-
     def uncovered(self, rule: AVRule, tclass: str, perms: frozenset[str]) -> frozenset[str]:
-        """The permissions of ``perms`` (which ``rule`` grants on ``tclass``) that
-        :meth:`covered` does not prove."""
-        return perms - (self._granted_alike(rule, tclass) & self._kept_in_class(tclass))
+        """The permissions of ``perms`` (which ``rule`` grants on ``tclass``) the parent
+        is not proven to grant wherever ``rule`` makes the child grant them."""
+        granted = self._granted_alike(rule, tclass)
+        if not granted:
+            return perms
+        return perms - (granted & self._kept_in_class(tclass))
 
     def _kept_in_class(self, tclass: str) -> frozenset[str]:
         found = self._kept.get(tclass)
@@ -79,19 +80,15 @@ class CoverIndex:
 
     def _granted_alike(self, rule: AVRule, tclass: str) -> frozenset[str]:
         """The permissions of ``tclass`` parent rules over the same types grant
-        wherever ``rule`` fires (computed once per rule and class)."""
-        key = (id(rule), tclass)
-        found = self._alike.get(key)
-        if found is None:
-            perms: set[str] = set()
-            if not self.bounded & self.child_bits.of(rule.sources):
-                block = self._key(self.child_bits, rule, tclass)
-                perms.update(self.always.get(block, ()))
-                for candidate in self.conditional.get(block, ()):
-                    if self._fires_with(candidate, rule):
-                        perms |= candidate.perms_for(tclass)
-            found = self._alike[key] = (rule, frozenset(perms))
-        return found[1]
+        wherever ``rule`` fires (asked once per rule and class: not kept)."""
+        if self.bounded & self.child_bits.of(rule.sources):
+            return frozenset()
+        block = self._key(self.child_bits, rule, tclass)
+        perms = self.always.get(block, frozenset())
+        for candidate in self.conditional.get(block, ()):
+            if self._fires_with(candidate, rule):
+                perms = perms | candidate.perms_for(tclass)
+        return perms
 
     def _fires_with(self, parent_rule: AVRule, child_rule: AVRule) -> bool:
         condition = parent_rule.condition
