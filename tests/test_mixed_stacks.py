@@ -611,3 +611,11 @@ def test_lookup_on_debians_file_contexts_agrees_with_libselinux(tmp_path):
             paths.update({path, path + "/", path + "/x"})
     paths = sorted(paths)
     assert lsmsim_labels(fc, paths) == libselinux_labels(fc, paths)
+
+
+def test_a_product_past_the_budget_is_undecided(stacks):
+    stack, _ = stacks["mixed-svirt-apparmor"]
+    result = check_stack(stack, budget=20)
+    pair = _pair(result, "host", "agent").result
+    assert pair.verdict is Verdict.UNDECIDED
+    assert "not fully explored" in pair.undecided[0].reason
