@@ -4,6 +4,11 @@ Every part of lsmsim that treats classes differently finds the class here: the
 front end's builder (by rule keyword), the simulator's ``decide`` and request text
 (by request type and class word), the containment checks (in registry order) and
 the reporters. Adding a class is one module and one line of :data:`CLASSES`.
+
+A class module imports the model only. The front end and the engines read this
+registry themselves, so a class module imports the parts of them it names (its
+statement builder, its checks) inside the function that uses them; importing the
+registry, and with it ``import lsmsim``, stays as cheap as importing the model.
 """
 from __future__ import annotations
 
