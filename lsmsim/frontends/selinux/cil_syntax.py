@@ -26,23 +26,30 @@ class Quoted(str):
 
 
 class CilText:
-    """One file's name and text; where its lines start is found on first need (a
-    position is asked for only by the statements a policy reports)."""
+    """One file's name and text. Positions are asked for only by the statements a
+    policy reports (and by errors): the first few are counted in the text, and where
+    lines start is indexed once a file is asked more often."""
 
-    __slots__ = ("name", "text", "_starts")
+    __slots__ = ("name", "text", "_starts", "_asked")
 
     def __init__(self, name: str, text: str):
-        self.name, self.text, self._starts = name, text, None
+        self.name, self.text, self._starts, self._asked = name, text, None, 0
 
     def line_column(self, offset: int) -> tuple[int, int]:
         """The 1-based line and column of an offset (lines end at ``\\n``)."""
         starts = self._starts
         if starts is None:
+            self._asked += 1
+            if self._asked <= _COUNTED:
+                text = self.text
+                return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
             starts = self._starts = [0] + [m.end() for m in _NEWLINE.finditer(self.text)]
         line = bisect_right(starts, offset)
         return line, offset - starts[line - 1] + 1
 
 
+# How many positions of a file are found by counting before its lines are indexed.
+_COUNTED = 32
 _NEWLINE = re.compile("\n")
 
 
@@ -107,8 +114,7 @@ class SList:
 # opening parenthesis, a closing one, a quoted string, a word (the group that matched
 # says which).
 _NEXT = re.compile(
-    r"\s*(?:"
-    r"\(([^()\"]*)\(([^()\"]*)\(([^()\"]*)\)\s*\)()\s*\)"
+    r"\s*(?:\(([^()\"]*)\(([^()\"]*)\(([^()\"]*)\)\s*\)()\s*\)"
     r"|\(([^()\"]*)\(([^()\"]*)\)\s*\)"
     r"|\(([^()\"]*)\)"
     r"|(\()|(\))|\"([^\"]*)\"|([^\s()\"]+))")
@@ -146,15 +152,15 @@ class _ToLists(Transformer):
             if kind == "SYMBOL":
                 out.append(intern(token.value))
             elif kind == "STATEMENTS":
-                out += self._statements(token.value, token.start_pos)
+                out += self._statements(token.start_pos, token.end_pos)
             elif kind == "STRING":
                 out.append(Quoted(token.value[1:-1]))
             else:
                 out.append(token)
         return out
 
-    def _statements(self, run: str, at: int) -> list[SList]:
-        """The lists of a ``STATEMENTS`` token that starts at offset ``at``.
+    def _statements(self, start: int, end: int) -> list[SList]:
+        """The lists of a ``STATEMENTS`` token, from offset ``start`` to ``end``.
 
         Each list of the run's top level, and each list matched whole, has its own
         ``base`` (its offset in the file); the lists within one have small offsets
@@ -163,45 +169,39 @@ class _ToLists(Transformer):
         out: list = []
         items = out
         stack: list[tuple[list, int]] = []
-        base = at
-        for match in _NEXT.finditer(run):
+        base = start
+        for match in _NEXT.finditer(text.text, start, end):
             kind = match.lastindex
-            if kind == _WORD:
-                items.append(intern(match.group(_WORD)))
-            elif kind == _RULE:
+            if kind == _RULE:
+                here, stop = match.start(1) - 1, match.end()
                 head, middle, inner = match.group(1, 2, 3)
-                start = match.start(1) - 1
-                here = at + start
                 middle_at = 1 + len(head)
                 inner_at = middle_at + 1 + len(middle)
                 inner_list = SList(words[inner], text, here, inner_at, len(inner) + 2)
                 middle_list = SList(words[middle] + (inner_list,), text, here, middle_at,
-                                    match.end(_RULE) - start - middle_at)
-                items.append(SList(words[head] + (middle_list,), text, here, 0,
-                                   match.end() - start))
-            elif kind == _PAIR:
-                head, inner = match.group(5, 6)
-                start = match.start(5) - 1
-                here = at + start
-                inner_at = 1 + len(head)
-                inner_list = SList(words[inner], text, here, inner_at, len(inner) + 2)
-                items.append(SList(words[head] + (inner_list,), text, here, 0,
-                                   match.end() - start))
+                                    match.end(_RULE) - here - middle_at)
+                items.append(SList(words[head] + (middle_list,), text, here, 0, stop - here))
             elif kind == _FLAT:
-                start = match.start(_FLAT) - 1
-                items.append(SList(words[match.group(_FLAT)], text, at + start, 0,
-                                   match.end() - start))
+                here, stop = match.start(_FLAT) - 1, match.end()
+                items.append(SList(words[match.group(_FLAT)], text, here, 0, stop - here))
+            elif kind == _WORD:
+                items.append(intern(match.group(_WORD)))
             elif kind == _OPEN:
                 opened = match.start(_OPEN)
                 if not stack:
-                    base = at + opened
+                    base = opened
                 stack.append((items, opened))
                 items = []
             elif kind == _CLOSE:
                 found = tuple(items)
                 items, opened = stack.pop()
-                offset = at + opened - base
-                items.append(SList(found, text, base, offset, match.end() - opened))
+                items.append(SList(found, text, base, opened - base, match.end() - opened))
+            elif kind == _PAIR:
+                here, stop = match.start(5) - 1, match.end()
+                head, inner = match.group(5, 6)
+                inner_at = 1 + len(head)
+                inner_list = SList(words[inner], text, here, inner_at, len(inner) + 2)
+                items.append(SList(words[head] + (inner_list,), text, here, 0, stop - here))
             else:
                 items.append(Quoted(match.group(_STRING)))
         return out
