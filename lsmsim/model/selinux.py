@@ -152,7 +152,7 @@ class Condition:
 
 # --- rules --------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AVRule:
     """``allow``/``auditallow``/``dontaudit``/``neverallow`` over type sets, with the
     permissions it names for each class (``*`` and ``~`` already resolved)."""
@@ -179,7 +179,7 @@ class AVRule:
 XPERM_VALUES = 1 << 16  # ioctl command numbers are 16 bits
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class XpermRule:
     """``allowxperm``/``auditallowxperm``/``dontauditxperm``/``neverallowxperm`` (CIL
     ``allowx`` ...): the ioctl commands of one class, as a bitmask (bit ``n`` =
@@ -233,7 +233,7 @@ class Constraint:
         return next((p for c, p in self.perms if c == tclass), frozenset())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TypeRule:
     """``type_transition``/``type_change``/``type_member`` (labels of new objects)."""
 
@@ -247,7 +247,7 @@ class TypeRule:
     source: Source | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KeptStatement:
     """A statement access decisions do not use (object labelling, compiler settings,
     extended permissions, range and role transitions): kept with its source text so

@@ -73,6 +73,8 @@ class StatementReader:
         self.facts = facts
         self._optional = None
         self._lists: dict[str, tuple[list, list]] = {}
+        self._rules = self._lists["rule"] = (facts.values.setdefault("rule", []),
+                                             facts.optionals.setdefault("rule", []))
         # Outside macros a name means the same wherever its namespaces are the same:
         # the type set of each name, by the namespaces it is looked up in.
         self._sets_by_chain: dict[tuple[str, ...], dict[str, TypeSet]] = {}
@@ -170,10 +172,20 @@ class StatementReader:
         condition = self.condition(leaf) if leaf.branches else None
         if condition is not None and kind == "neverallow":
             raise err("neverallow is not allowed inside a booleanif", node)
-        sources = self.type_set(source, leaf, node, allow_self=False)
-        targets = self.type_set(target, leaf, node, allow_self=True)
-        perms = self.values.class_permissions(classperms, leaf.scope, node)
-        self._emit("rule", AVRule(kind, sources, targets, perms, condition, source_of(node)))
+        # Most of a policy's statements are access rules: the names and permission
+        # lists already resolved in these namespaces are looked up here directly.
+        scope = leaf.scope
+        known = None if scope.params else self._sets_by_chain.get(scope.chain)
+        sources = known.get(source) if known is not None else None
+        if sources is None:
+            sources = self.type_set(source, leaf, node, allow_self=False)
+        targets = known.get(target) if known is not None else None
+        if targets is None:
+            targets = self.type_set(target, leaf, node, allow_self=True)
+        perms = self.values.class_permissions(classperms, scope, node)
+        rules, optionals = self._rules
+        rules.append(AVRule(kind, sources, targets, perms, condition, source_of(node)))
+        optionals.append(self._optional)
 
     def _xperm(self, leaf: Leaf):
         node = leaf.node

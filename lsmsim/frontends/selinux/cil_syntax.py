@@ -114,10 +114,10 @@ class SList:
 # opening parenthesis, a closing one, a quoted string, a word (the group that matched
 # says which).
 _NEXT = re.compile(
-    r"\s*(?:\(([^()\"]*)\(([^()\"]*)\(([^()\"]*)\)\s*\)()\s*\)"
-    r"|\(([^()\"]*)\(([^()\"]*)\)\s*\)"
-    r"|\(([^()\"]*)\)"
-    r"|(\()|(\))|\"([^\"]*)\"|([^\s()\"]+))")
+    r"\s*+(?:\(([^()\"]*+)\(([^()\"]*+)\(([^()\"]*+)\)\s*+\)()\s*+\)"
+    r"|\(([^()\"]*+)\(([^()\"]*+)\)\s*+\)"
+    r"|\(([^()\"]*+)\)"
+    r"|(\()|(\))|\"([^\"]*+)\"|([^\s()\"]++))")
 _RULE, _PAIR, _FLAT, _OPEN, _CLOSE, _STRING, _WORD = 4, 6, 7, 8, 9, 10, 11
 # How deep a list of a run may nest (the grammar's pattern).
 RUN_DEPTH = 6
