@@ -134,10 +134,7 @@ class Words(dict):
 
 
 class _ToLists(Transformer):
-    """Builds :class:`SList` nodes while the LALR parser runs (no parse tree).
-
-    Works on tokens of Lark and of lark-cython alike (both carry ``type``, ``value``
-    and positions)."""
+    """Builds :class:`SList` nodes while the LALR parser runs (no parse tree)."""
 
     def __init__(self):
         super().__init__(visit_tokens=False)
@@ -231,19 +228,12 @@ class _ToLists(Transformer):
 @lru_cache(maxsize=1)
 def _parser() -> tuple[Lark, _ToLists]:
     # The transformer is embedded in the parser (LALR only): no tree is built. It
-    # is built once; each parse tells the transformer which file it reads.
-    # lark-cython, where installed, runs the same grammar and tables faster.
+    # is built once; each parse tells the transformer which file it reads. With
+    # runs of lists as single tokens the parser sees few tokens (about 15,000 for a
+    # distribution's policy), and lark-cython no longer pays.
     lists = _ToLists()
     return Lark(GRAMMAR.read_text(), parser="lalr", lexer="basic", transformer=lists,
-                maybe_placeholders=False, **_fast_plugins()), lists
-
-
-def _fast_plugins() -> dict:
-    try:
-        import lark_cython
-    except ImportError:
-        return {}
-    return {"_plugins": lark_cython.plugins}
+                maybe_placeholders=False), lists
 
 
 def parse_cil(text: str, file: str, words: Words | None = None) -> tuple:
