@@ -619,3 +619,18 @@ def test_a_product_past_the_budget_is_undecided(stacks):
     pair = _pair(result, "host", "agent").result
     assert pair.verdict is Verdict.UNDECIDED
     assert "not fully explored" in pair.undecided[0].reason
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab/.()[]^$|*+?{}0123456789,:\\-", max_size=30))
+def test_any_specification_is_read_or_refused_with_its_offset(text):
+    try:
+        parse_spec(text)
+    except RegexSyntaxError as error:
+        assert 0 <= error.offset <= len(text)
+
+
+def test_deep_or_huge_specifications_are_refused():
+    for spec in ["(" * 200 + "a" + ")" * 200, "((a{200}){200}){200}", "(a{255}){255}"]:
+        with pytest.raises(RegexSyntaxError):
+            parse_spec(spec)

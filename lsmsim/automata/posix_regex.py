@@ -15,6 +15,10 @@ from ..model.regex import ANY_CHAR, MIN_CHAR, Alt, CharSet, Lit, Regex, Seq, Sta
 
 # Repetition counts past this are refused: each one copies the repeated expression.
 MAX_REPEAT = 255
+# Groups nest this deep at most, and a specification expands to this many characters at
+# most (repetitions copied out): past them the automaton would not be worth building.
+MAX_DEPTH = 100
+MAX_SIZE = 10_000
 
 _POSIX_CLASSES = {
     "alpha": [(65, 90), (97, 122)], "digit": [(48, 57)], "alnum": [(48, 57), (65, 90), (97, 122)],
@@ -42,21 +46,31 @@ def _optional(node: Regex) -> Regex:
 
 def repeat(node: Regex, low: int, high: int | None) -> Regex:
     """``node{low,high}`` (``high`` None: unbounded) as plain concatenation and stars."""
+    # (x?){k} matches what x{0,k} matches and stays flat: no deep trees to recurse into.
     items: list[Regex] = [node] * low
-    if high is None:
-        items.append(Star(node))
-    else:
-        tail: Regex = Lit("")
-        for _ in range(high - low):
-            tail = _optional(Seq((node, tail)))
-        items.append(tail)
+    items += [Star(node)] if high is None else [_optional(node)] * (high - low)
     return Seq(tuple(items))
+
+
+def size(node: Regex) -> int:
+    """How many characters ``node`` holds once its repetitions are copied out."""
+    match node:
+        case Lit(text):
+            return len(text)
+        case CharSet():
+            return 1
+        case Seq(items) | Alt(items):
+            return sum(size(item) for item in items)
+        case Star(item):
+            return size(item)
+    raise TypeError(node)
 
 
 class _Parser:
     def __init__(self, text: str):
         self.text = text
         self.pos = 0
+        self.depth = 0
 
     def error(self, message: str) -> RegexSyntaxError:
         return RegexSyntaxError(message, self.pos)
@@ -97,6 +111,9 @@ class _Parser:
     def atom(self) -> Regex:
         char = self.text[self.pos]
         if char == "(":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self.error(f"groups nested deeper than {MAX_DEPTH}")
             self.pos += 1
             if self.peek() == "?":
                 if self.peek(1) != ":":
@@ -106,6 +123,7 @@ class _Parser:
             if self.peek() != ")":
                 raise self.error("missing ')'")
             self.pos += 1
+            self.depth -= 1
             return node
         if char == "[":
             return self.bracket()
@@ -167,6 +185,8 @@ class _Parser:
                 low, high, length = count
                 if (high is not None and high < low) or max(low, high or 0) > MAX_REPEAT:
                     raise self.error(f"repetition {{{low},{high}}} is not supported")
+                if max(low, high or 0) * size(node) > MAX_SIZE:
+                    raise self.error(f"repetition past {MAX_SIZE:,} characters")
                 node, self.pos = repeat(node, low, high), self.pos + length
             else:
                 return node
@@ -230,7 +250,11 @@ class _Parser:
 def parse_spec(text: str) -> Regex:
     """The tree of one file_contexts specification (matched against whole paths).
     Raises :class:`RegexSyntaxError` outside the supported subset."""
-    return _Parser(text).parse()
+    node = _Parser(text).parse()
+    if size(node) > MAX_SIZE:
+        raise RegexSyntaxError(f"longer than {MAX_SIZE:,} characters once repetitions are "
+                               "copied out", 0)
+    return node
 
 
 # Characters that make a specification a regular expression, as libselinux's
