@@ -122,6 +122,7 @@ def test_mixed_stack_is_proven_contained(stacks):
     for pair in result.pairs:
         assert pair.result.verdict is Verdict.CONTAINED and not pair.result.undecided
         assert pair.result.product_states > 0
+        assert ("svirt-host.fc gives its path" in pair.note) == (pair.ancestor == "host")
 
 
 def test_planted_expansions_are_found_and_nothing_else(stacks):

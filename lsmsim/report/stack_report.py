@@ -29,6 +29,8 @@ def stack_to_text(result: StackResult) -> str:
         if pair.result is None:
             lines.append(f"not compared: {pair.note}")
             continue
+        if pair.note:
+            lines.append(f"assuming {pair.note}")
         lines.append(result_to_text(pair.result).rstrip("\n"))
     return "\n".join(lines) + "\n"
 
@@ -39,7 +41,8 @@ def stack_to_dict(result: StackResult) -> dict:
         "stack": {"name": result.stack, "file": result.file},
         "pairs": [{"ancestor_layer": p.ancestor, "child_layer": p.child, "relation": p.relation,
                    **(result_to_dict(p.result) if p.result else {"verdict": None,
-                                                                  "note": p.note})}
+                                                                  "note": p.note}),
+                   **({"assumption": p.note} if p.result and p.note else {})}
                   for p in result.pairs],
         "stats": {"queries": sum(p.result.queries for p in result.checked),
                   "seconds": round(sum(p.result.seconds for p in result.checked), 4)},

@@ -28,7 +28,9 @@ PARENT, ANCESTOR, NOT_COMPARED = "parent", "ancestor", "not compared"
 class LayerPairResult:
     """``child`` checked within ``ancestor``; ``relation`` says whether the ancestor is
     the layer directly above (``parent``), further up (``ancestor``), or enforces a
-    different LSM (``not compared``: each LSM is checked in its own terms)."""
+    different LSM that cannot be compared with it (``not compared``: ``note`` says
+    why). For an AppArmor layer within a SELinux ancestor ``note`` states what the
+    verdict assumes."""
 
     ancestor: str
     child: str
@@ -145,7 +147,8 @@ def check_stack(stack: Stack, rlimit: int = DEFAULT_RLIMIT, engine: str = DEFAUL
             if comparable(child, ancestor):
                 pairs.append(LayerPairResult(ancestor.name, child.name, relation,
                                              check_pair(stack, child, ancestor, rlimit,
-                                                        engine, budget)))
+                                                        engine, budget),
+                                             _assumption(child, ancestor)))
             elif ancestor is parent:
                 pairs.append(LayerPairResult(
                     parent.name, child.name, NOT_COMPARED, None,
@@ -153,6 +156,16 @@ def check_stack(stack: Stack, rlimit: int = DEFAULT_RLIMIT, engine: str = DEFAUL
                     "AppArmor layer does not see a SELinux layer's labels; layers are "
                     "compared with ancestors of their own LSM"))
     return StackResult(stack.name, stack.file, tuple(pairs))
+
+
+def _assumption(layer: Layer, ancestor: Layer) -> str:
+    """What a mixed pair's verdict assumes (empty for a pair of one LSM)."""
+    if layer.lsm == ancestor.lsm:
+        return ""
+    labels = (f"the label {ancestor.file_contexts.file} gives its path"
+              if ancestor.file_contexts else "a label (none is known: no file_contexts)")
+    return (f"every task of {layer.name} runs as {ancestor.subject} in {ancestor.name}, and "
+            f"every file carries {labels}")
 
 
 def comparable(layer: Layer, ancestor: Layer) -> bool:
