@@ -35,15 +35,29 @@ class CoverIndex:
             else TypeBits(parent, parent_ids)
         self.same_layer = same_layer
         self.fixed = dict(fixed)
+        # Blocks are keyed by a small number per distinct bitset (a bitset over a
+        # policy's thousands of types costs its length to hash), numbered once per
+        # type set of each side.
+        self._numbers: dict[int, int] = {}
+        self._child_sets: dict[int, int] = {}
+        self._parent_sets: dict[int, int] = self._child_sets \
+            if self.parent_bits is self.child_bits else {}
         # Per (class, sources, targets, self): what unconditional rules grant, and the
         # conditional rules (which cover only where their condition holds with the child's).
         # Most blocks have one rule: its own permission set is kept, not a copy.
         always: dict[tuple, frozenset[str]] = {}
         self.always = always
         self.conditional: dict[tuple, list[AVRule]] = {}
+        numbered, number, bits = self._parent_sets, self._number, self.parent_bits
         for rule in parent.allow_rules():
+            sources = numbered.get(id(rule.sources))
+            if sources is None:
+                sources = number(bits, numbered, rule.sources)
+            targets = numbered.get(id(rule.targets))
+            if targets is None:
+                targets = number(bits, numbered, rule.targets)
             for tclass, perms in rule.perms:
-                key = self._key(self.parent_bits, rule, tclass)
+                key = (tclass, sources, targets, rule.targets.self_)
                 if rule.condition is None:
                     found = always.get(key)
                     always[key] = perms if found is None else found | perms
@@ -57,9 +71,16 @@ class CoverIndex:
         self._sound: dict[tuple[str, str], bool] = {}
         self._kept: dict[str, frozenset[str]] = {}
 
-    @staticmethod
-    def _key(bits: TypeBits, rule: AVRule, tclass: str) -> tuple:
-        return (tclass, bits.of(rule.sources), bits.of(rule.targets), rule.targets.self_)
+    def _key(self, bits: TypeBits, numbered: dict[int, int], rule: AVRule, tclass: str) -> tuple:
+        return (tclass, self._number(bits, numbered, rule.sources),
+                self._number(bits, numbered, rule.targets), rule.targets.self_)
+
+    def _number(self, bits: TypeBits, numbered: dict[int, int], types) -> int:
+        found = numbered.get(id(types))
+        if found is None:
+            value = bits.of(types)  # TypeBits keeps the set, so its id stays its own
+            found = numbered[id(types)] = self._numbers.setdefault(value, len(self._numbers))
+        return found
 
     def uncovered(self, rule: AVRule, tclass: str, perms: frozenset[str]) -> frozenset[str]:
         """The permissions of ``perms`` (which ``rule`` grants on ``tclass``) the parent
@@ -83,7 +104,7 @@ class CoverIndex:
         wherever ``rule`` fires (asked once per rule and class: not kept)."""
         if self.bounded & self.child_bits.of(rule.sources):
             return frozenset()
-        block = self._key(self.child_bits, rule, tclass)
+        block = self._key(self.child_bits, self._child_sets, rule, tclass)
         perms = self.always.get(block, frozenset())
         for candidate in self.conditional.get(block, ()):
             if self._fires_with(candidate, rule):
