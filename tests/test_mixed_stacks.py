@@ -350,7 +350,8 @@ def test_unsupported_specifications_are_refused(spec):
 # --- what stays undecided --------------------------------------------------------------------
 
 def _mixed_stack(tmp_path: Path, profile: str, fc: str | None = "svirt-host.fc",
-                 subject: str = "system_u:system_r:svirt_t:s0:c1,c2") -> Path:
+                 subject: str = "system_u:system_r:svirt_t:s0:c1,c2",
+                 child_subject: str = "child") -> Path:
     (tmp_path / "child.aa").write_text(profile)
     manifest = tmp_path / "stack.toml"
     manifest.write_text(textwrap.dedent(f"""
@@ -361,6 +362,7 @@ def _mixed_stack(tmp_path: Path, profile: str, fc: str | None = "svirt-host.fc",
         [layers.child]
         parent = "host"
         policy = "child.aa"
+        subject = "{child_subject}"
     """))
     return manifest
 
@@ -370,7 +372,7 @@ def _mixed_stack(tmp_path: Path, profile: str, fc: str | None = "svirt-host.fc",
     ("network inet stream,", "class tcp_socket is not defined"),
     ("signal (send) peer=libvirtd,", "context is not known"),
     ("/usr/bin/env ux,", "unconfined by AppArmor"),
-    ("/usr/bin/env px -> other,", "another AppArmor profile"),
+    ("/usr/bin/env px,", "attaches to the executed path"),
     ("dbus send bus=system,", "no SELinux mapping"),
 ])
 def test_what_is_not_mapped_is_undecided_never_contained(tmp_path, rule, reason):
@@ -635,3 +637,32 @@ def test_deep_or_huge_specifications_are_refused():
     for spec in ["(" * 200 + "a" + ")" * 200, "((a{200}){200}){200}", "(a{255}){255}"]:
         with pytest.raises(RegexSyntaxError):
             parse_spec(spec)
+
+
+def test_an_exec_with_a_named_target_is_followed(tmp_path):
+    """In the SELinux layer the task keeps its subject after a px or cx, so the target
+    profile's rules are checked too; a denial there names the exec that leads to it and
+    replays through it."""
+    manifest = _mixed_stack(tmp_path, textwrap.dedent("""
+        profile child {
+          /usr/share/qemu/** r,
+          /usr/bin/helper px -> helper,
+          /usr/bin/tool cx -> tool,
+          profile tool {
+            /srv/vm1-share/** r,
+          }
+        }
+        profile helper {
+          /etc/shadow r,
+        }
+    """))
+    stack = load_stack(manifest)
+    result = check_stack(stack).pairs[0].result
+    assert not result.undecided
+    assert {p for p, _ in result.pairs} == {"child", "helper", "tool"}
+    shadow = next(d for d in result.denials if d.access.path == "/etc/shadow")
+    assert shadow.child_profile == "helper"
+    assert [(s.path, s.child_mode) for s in shadow.via] == [("/usr/bin/helper", "px -> helper")]
+    assert "unlabeled_t" in shadow.logged[0]
+    executes = {d.access.path for d in result.denials if d.access.perms == frozenset("x")}
+    assert executes == {"/usr/bin/helper", "/usr/bin/tool"}  # unlabeled_t: no execute

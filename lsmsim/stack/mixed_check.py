@@ -24,12 +24,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
-from ..automata.product import BudgetExhausted, Component, ProductSearch
+from ..automata.product import BYTE_ORDER, BudgetExhausted, Component, ProductSearch
 from ..automata.profile import AutomatonCache
-from ..model.decision import granted_letters
+from ..model.decision import UNCONFINED, exec_target, granted_letters
 from ..model.names import CAPABILITIES, NETWORK_FAMILIES, PROTOCOLS, SOCKET_TYPES
 from ..model.link import LinkRule
 from ..model.policy import Profile
+from ..model.regex import Alt, CharSet, Lit, Seq, Star
 from ..model.requests import CapabilityRequest, FileRequest, NetworkRequest, Request
 from ..model.rules import (CapabilityRule, ExecKind, FileRule, Half, NetworkRule, PtraceRule,
                            SignalRule)
@@ -39,7 +40,8 @@ from ..simulate import selinux as selinux_decide
 from ..simulate.decide import decide
 from ..verify.context import DEFAULT_BUDGET
 from ..verify.file_check import HALVES
-from ..verify.result import CheckResult, Denial, Subject, Undecided
+from ..simulate.transition import exec_transition
+from ..verify.result import CheckResult, Denial, Step, Subject, Undecided
 from .file_contexts import FileContextEntry
 from .labels import Label, LabelAutomaton
 from .request_text import request_to_text
@@ -94,16 +96,21 @@ class HostDecisions:
         return ""
 
 
-def _exec_leaves(rule: FileRule) -> str | None:
-    """Where an exec rule leads out of the checked profile (None: it stays)."""
-    if rule.deny or rule.exec is None or rule.exec.kind is ExecKind.INHERIT:
-        return None
-    if rule.exec.kind is ExecKind.UNCONFINED:
-        return ("after this exec the task is unconfined by AppArmor and still "
-                "runs as the subject in the SELinux layer; what the SELinux layer then "
-                "denies is not enumerated")
-    return (f"after this exec ({rule.exec}) the task runs under another AppArmor profile, "
-            "still as the subject in the SELinux layer; that profile is not followed yet")
+def _shortest_member(node) -> str:
+    """A shortest string ``node`` matches, readable where the sets allow."""
+    match node:
+        case Lit(text):
+            return text
+        case CharSet(ranges):
+            return next((chr(b) for b in BYTE_ORDER if any(lo <= b <= hi for lo, hi in ranges)),
+                        chr(ranges[0][0]))
+        case Seq(items):
+            return "".join(_shortest_member(item) for item in items)
+        case Alt(items):
+            return min((_shortest_member(item) for item in items), key=len)
+        case Star():
+            return ""
+    raise TypeError(node)
 
 
 class MixedCheck:
@@ -113,23 +120,37 @@ class MixedCheck:
     def __init__(self, layer: Layer, ancestor: Layer, budget: int = DEFAULT_BUDGET):
         self.layer, self.ancestor = layer, ancestor
         self.profile: Profile = layer.profile
+        self.via: tuple[Step, ...] = ()
         self.host = HostDecisions(ancestor)
         self.budget = budget
         self.automata = AutomatonCache()
         self.product_states = 0
+        # Profiles an exec leads to with a named target, each with the execs that lead
+        # there: in the SELinux layer the task keeps the subject, so they are checked too.
+        self.pending: list[tuple[Profile, tuple[Step, ...]]] = []
 
     def run(self) -> CheckResult:
         start = time.perf_counter()
         denials: list[Denial] = []
         undecided: list[Undecided] = []
-        for finding in (*self.transitions(), *self.files(), *self.capabilities(),
-                        *self.network(), *self.tasks(), *self.unmapped()):
-            (denials if isinstance(finding, Denial) else undecided).append(finding)
+        visited = {id(self.profile): self.profile}
+        queue = [(self.profile, ())]
+        while queue:
+            self.profile, self.via = queue.pop(0)
+            for finding in (*self.transitions(), *self.files(), *self.capabilities(),
+                            *self.network(), *self.tasks(), *self.unmapped()):
+                (denials if isinstance(finding, Denial) else undecided).append(finding)
+            for profile, via in self.pending:
+                if id(profile) not in visited:
+                    visited[id(profile)] = profile
+                    queue.append((profile, via))
+            self.pending = []
+        first = self.layer.profile
         return CheckResult(
-            child=Subject(self.layer.policy.file, self.profile.name),
+            child=Subject(self.layer.policy.file, first.name),
             parent=Subject(self.ancestor.policy.file, self.ancestor.subject),
             denials=tuple(denials), undecided=tuple(dict.fromkeys(undecided)),
-            pairs=((self.profile.name, self.ancestor.subject),),
+            pairs=tuple((p.name, self.ancestor.subject) for p in visited.values()),
             product_states=self.product_states, elapsed=time.perf_counter() - start)
 
     # -- findings ------------------------------------------------------------------
@@ -140,6 +161,7 @@ class MixedCheck:
         why = "; ".join(f"{', '.join(what)}: {reason}" for reason, what in reasons.items())
         return Denial(rule.source if rule is not None else None, access, self.profile.name,
                       self.ancestor.subject, f"{label}; the SELinux layer denies {why}",
+                      via=self.via,
                       logged=tuple(dict.fromkeys(avc_line(r, detail=d) for r, d in denied)))
 
     def _decide(self, target: Context, tclass: str, perms, detail: str = ""
@@ -160,10 +182,38 @@ class MixedCheck:
     # -- classes -------------------------------------------------------------------
 
     def transitions(self) -> Iterator[object]:
+        """Exec rules that leave the profile: a named target is followed (the task
+        still runs as the subject in the SELinux layer); the rest is undecided."""
         for rule in self.profile.rules_of(FileRule):
-            why = _exec_leaves(rule)
-            if why:
-                yield Undecided(rule.source, why)
+            if rule.deny or rule.exec is None or rule.exec.kind is ExecKind.INHERIT:
+                continue
+            if rule.exec.kind is ExecKind.UNCONFINED:
+                yield Undecided(rule.source, (
+                    "after this exec the task is unconfined by AppArmor and still runs as "
+                    "the subject in the SELinux layer; what that layer then denies is not "
+                    "enumerated"))
+                continue
+            if rule.exec.target is None:
+                yield Undecided(rule.source, (
+                    f"after this exec ({rule.exec}) the task runs under the profile that "
+                    "attaches to the executed path, which is not followed yet"))
+                continue
+            target = exec_target(self.layer.policy, self.profile, rule.exec, lambda p: False)
+            if target is UNCONFINED:
+                yield Undecided(rule.source, (
+                    f"{rule.exec}: the target is missing and the fallback leaves the task "
+                    "unconfined by AppArmor, still the subject in the SELinux layer"))
+            elif isinstance(target, Profile) and target is not self.profile:
+                yield from self._follow(rule, target)
+
+    def _follow(self, rule: FileRule, target: Profile) -> Iterator[object]:
+        path = _shortest_member(rule.glob.regex)
+        after, _ = exec_transition(self.layer.policy, self.profile, path)
+        if after is not target:
+            yield Undecided(rule.source, f"no executed path was found that leads to "
+                                         f"{target.name} through this rule")
+            return
+        self.pending.append((target, (*self.via, Step(path, str(rule.exec), "none"))))
         for hat in self.profile.children:
             if hat.hat:
                 yield Undecided(hat.source, f"hat {hat.name}: a task may change into it, "
