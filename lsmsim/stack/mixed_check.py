@@ -14,8 +14,10 @@ reachable product state is a region of paths that the profile grants the same le
 on and that carry the same label; the ancestor's decision is computed once per
 (label, class, permission) with the simulator's SELinux decision (allow rules,
 constraints such as MCS, booleans). Exploring the whole product is the proof.
-Capabilities and sockets are decided by enumeration; whatever has no mapping, or
-depends on something the policy text does not fix, is undecided with the reason.
+Capabilities and sockets are decided by enumeration. An exec to a named profile is
+followed: the task keeps the subject in the SELinux layer, so the target's rules must
+stay within it too. Whatever has no mapping, or depends on something the policy text
+does not fix, is undecided with the reason.
 """
 from __future__ import annotations
 
@@ -39,8 +41,8 @@ from ..report.avc import avc_line
 from ..simulate import selinux as selinux_decide
 from ..simulate.decide import decide
 from ..verify.context import DEFAULT_BUDGET
-from ..verify.file_check import HALVES
 from ..simulate.transition import exec_transition
+from ..verify.file_check import HALVES
 from ..verify.result import CheckResult, Denial, Step, Subject, Undecided
 from .file_contexts import FileContextEntry
 from .labels import Label, LabelAutomaton
