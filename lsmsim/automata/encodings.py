@@ -16,6 +16,7 @@ from ..model.names import IPC_CLASSES, PTRACE_PERMS, SIGNAL_PERMS, SIGNALS
 from ..model.regex import ANY_CHAR, Alt, Lit, Regex, Seq, Star
 from ..model.requests import IpcRequest, PtraceRequest, SignalRequest
 from ..model.rules import IpcRule, PtraceRule, SignalRule
+from ..model.task_classes import IoUringRequest, IoUringRule
 from .domain import canonical_path
 from .nfa import MAX_PATH
 
@@ -104,6 +105,25 @@ def ipc_class(kind: str) -> StringClass:
                        tuple(_fields(Lit(p), *(ANY for _ in shape.all_fields)) for p in shape.perms),
                        decode,
                        lambda rule, request: request.perm)
+
+
+# -- io_uring: the permission, and the label of the task whose credentials are taken --
+
+def _io_uring_expressions(rule: IoUringRule) -> list[Regex]:
+    # sqpoll matches no label (the kernel asks it at the class entry).
+    return [_fields(Lit(perm), EMPTY if perm == "sqpoll" else
+                    (NONEMPTY if rule.label is None else rule.label.regex))
+            for perm in sorted(rule.perms)]
+
+
+def _io_uring_decode(text: str) -> IoUringRequest:
+    perm, label = text.split("\0")
+    return IoUringRequest(perm, label)
+
+
+IO_URING = StringClass("io_uring", IoUringRule, _io_uring_expressions,
+                       (_fields(Lit("sqpoll"), EMPTY), _fields(Lit("override_creds"), NONEMPTY)),
+                       _io_uring_decode, lambda rule, request: request.perm)
 
 
 # -- mount, umount, pivot_root -------------------------------------------------------
