@@ -13,7 +13,8 @@ from ..model.mount import (BIND, BIND_REQUEST_FLAGS, CHANGE_TYPE_REQUEST_FLAGS, 
                            NEW_MOUNT_EXCLUDED, PIVOT_ROOT, PROPAGATION, REMOUNT, REQUEST_FLAGS,
                            UMOUNT, FlagPattern, MountEntry, MountRequest, MountRule)
 from ..model.names import IPC_CLASSES, PTRACE_PERMS, SIGNAL_PERMS, SIGNALS
-from ..model.regex import ANY_CHAR, Alt, Lit, Regex, Seq, Star
+from ..model.mqueue import MQUEUE_PERMS, MQUEUE_TYPES, MqueueRequest, MqueueRule
+from ..model.regex import ANY_CHAR, NOT_SLASH, Alt, CharSet, Lit, Regex, Seq, Star
 from ..model.requests import IpcRequest, PtraceRequest, SignalRequest
 from ..model.rules import IpcRule, PtraceRule, SignalRule
 from ..model.task_classes import IoUringRequest, IoUringRule
@@ -124,6 +125,31 @@ def _io_uring_decode(text: str) -> IoUringRequest:
 IO_URING = StringClass("io_uring", IoUringRule, _io_uring_expressions,
                        (_fields(Lit("sqpoll"), EMPTY), _fields(Lit("override_creds"), NONEMPTY)),
                        _io_uring_decode, lambda rule, request: request.perm)
+
+
+# -- mqueue: permission, queue type, name and label ---------------------------------
+
+def _mqueue_expressions(rule: MqueueRule) -> list[Regex]:
+    types = MQUEUE_TYPES if rule.queue_type is None else (rule.queue_type,)
+    # create needs no label match: a queue has no label before it exists.
+    return [_fields(Lit(perm), Lit(kind), _glob(rule.name),
+                    ANY if perm == "create" else _glob(rule.label))
+            for perm in sorted(rule.perms) for kind in types]
+
+
+def _mqueue_decode(text: str) -> MqueueRequest:
+    return MqueueRequest(*text.split("\0"))
+
+
+# Linux POSIX queue names are "/" and one or more bytes but "/"; System V keys decimal.
+_POSIX_NAME = Seq((Lit("/"), NOT_SLASH, Star(NOT_SLASH)))
+_SYSV_KEY = Alt((Lit("0"), Seq((CharSet.of([(ord("1"), ord("9"))]),
+                               Star(CharSet.of([(ord("0"), ord("9"))]))))))
+MQUEUE = StringClass(
+    "mqueue", MqueueRule, _mqueue_expressions,
+    tuple(_fields(Lit(perm), Lit(kind), _POSIX_NAME if kind == "posix" else _SYSV_KEY,
+                  NONEMPTY) for perm in MQUEUE_PERMS for kind in MQUEUE_TYPES),
+    _mqueue_decode, lambda rule, request: (request.perm, request.queue_type))
 
 
 # -- mount, umount, pivot_root -------------------------------------------------------

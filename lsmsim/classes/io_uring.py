@@ -48,7 +48,8 @@ def allow_all(source) -> tuple:
 
 # Statements that overlap one another, for the engines' agreement test.
 SAMPLE_RULES = ('io_uring,', 'io_uring sqpoll,', 'io_uring override_creds label=foo,',
-                'deny io_uring sqpoll,')
+                'deny io_uring sqpoll,', 'io_uring override_creds label=f*,',
+                'deny io_uring override_creds label=foo,')
 
 IO_URING = RuleClass("io_uring", IoUringRequest, IoUringRule, decide, ("io_uring",),
                      parse_text, format_text, audit, str, checks, ("io_uring",),

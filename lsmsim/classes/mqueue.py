@@ -49,7 +49,8 @@ def allow_all(source) -> tuple:
 
 # Statements that overlap one another, for the engines' agreement test.
 SAMPLE_RULES = ('mqueue,', 'mqueue open type=posix /q*,', 'mqueue (read write) type=sysv,',
-                'deny mqueue create,', 'mqueue type=posix,')
+                'deny mqueue create,', 'mqueue type=posix,', 'deny mqueue read /q1,',
+                'mqueue create type=sysv 12,')
 
 MQUEUE = RuleClass("mqueue", MqueueRequest, MqueueRule, decide, ("mqueue",), parse_text,
                    format_text, audit, str, checks, ("mqueue",), build_statement, rule_json,

@@ -1,5 +1,6 @@
-"""``mqueue`` as Z3 formulas (mirroring :meth:`MqueueRule.matches`) and
-``child ⊆ parent`` for it, one witness per permission and queue type.
+"""``child ⊆ parent`` for ``mqueue``, one witness per permission and queue type: on
+automata as strings (:data:`lsmsim.automata.encodings.MQUEUE`), or as Z3 formulas
+mirroring :meth:`MqueueRule.matches`.
 
 The kernel side of label matching is not part of mainline Linux; where the answer
 would hang on it (a child rule with ``label=``, or a deny rule with one on either
@@ -10,6 +11,7 @@ from typing import Iterator
 
 from ..lazy import z3
 
+from ..automata.encodings import MQUEUE
 from ..model.mqueue import MQUEUE_PERMS, MQUEUE_TYPES, MqueueRequest, MqueueRule
 from ..model.regex import ANY_CHAR, NOT_SLASH
 from .context import CheckContext
@@ -86,4 +88,4 @@ def check_mqueue(ctx: CheckContext) -> Iterator[object]:
                 yield Undecided(rule.source, "mqueue rules with label= are not compared: the "
                                              "kernel's label matching for queues is not modelled")
         return
-    yield from _check_named(ctx, MqueueRule, MqueueSpace, _block, "mqueue")
+    yield from _check_named(ctx, MqueueRule, MqueueSpace, _block, "mqueue", strings=MQUEUE)
