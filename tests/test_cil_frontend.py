@@ -190,3 +190,90 @@ def test_detects_cil_and_a_directory_of_cil(tmp_path):
     assert lsmsim.detect_lsm(tmp_path / "a.cil") == "cil"
     assert lsmsim.detect_lsm(tmp_path) == "cil"
     assert "vm1.t" in lsmsim.load(tmp_path).types
+
+
+# Every list shape the parser reads: access rules, pairs, flat lists, lists deeper than
+# a run holds, quoted strings, comments, lists across lines and blanks inside lists.
+SHAPES = """(allow a_t b_t (file (read open)))
+  (typeattributeset x (y z))(roletype r t)
+(optional o
+  (allow a_t b_t (dir ( search ) ))
+  (filecon "/usr/bin/x" file (u r x_t ((s0) (s0)))) ; a comment
+  (typeattributeset x (and (y) (not (z)))))
+(booleanif b (true (optional p (allow a b (file (write))) (allow a b
+   (file (read))))))
+(a (b (c (d (e (f (g (h)))))))) (q "word") (
+ lone )
+"""
+
+
+def _opened(text: str) -> list[tuple[int, int]]:
+    """Line and column of each '(' outside strings and comments, in order."""
+    out, line, column, in_string, in_comment = [], 1, 1, False, False
+    for ch in text:
+        if in_comment:
+            in_comment = ch != "\n"
+        elif in_string:
+            in_string = ch != '"'
+        elif ch == ";":
+            in_comment = True
+        elif ch == '"':
+            in_string = True
+        elif ch == "(":
+            out.append((line, column))
+        line, column = (line + 1, 1) if ch == "\n" else (line, column + 1)
+    return out
+
+
+def test_every_list_is_read_with_its_position_and_text():
+    """Lists read whole from a run and lists read item by item carry the same facts:
+    position, the text they span, and their items in order."""
+    from lsmsim.frontends.selinux.cil_syntax import SList, Quoted, source_of
+
+    found = []
+
+    def walk(item):
+        if type(item) is SList:
+            found.append(item)
+            for sub in item.items:
+                walk(sub)
+    top = parse_cil(SHAPES, "s.cil")
+    for item in top:
+        walk(item)
+    assert [(node.line, node.column) for node in found] == _opened(SHAPES)
+    for node in found:
+        assert SHAPES[node.start] == "(" and SHAPES[node.end - 1] == ")"
+    rule = found[0]
+    assert rule.items[:3] == ("allow", "a_t", "b_t") and rule.items[3].items[0] == "file"
+    assert rule.items[3].items[1].items == ("read", "open")
+    searched = next(n for n in found if n.items and n.items[0] == "dir")
+    assert searched.items[1].items == ("search",)
+    filecon = next(n for n in found if n.items and n.items[0] == "filecon")
+    assert type(filecon.items[1]) is Quoted and filecon.items[1] == "/usr/bin/x"
+    assert top[-2].items == ("q", "word") and type(top[-2].items[1]) is Quoted
+    assert top[-1].items == ("lone",) and (top[-1].line, top[-1].column) == (9, 44)
+    split = next(n for n in found if n.items[:3] == ("allow", "a", "b")
+                 and n.items[3].items[1].items == ("read",))
+    column = SHAPES.splitlines()[6].rindex("(allow") + 1
+    assert (source_of(split).line, source_of(split).column) == (7, column)
+    assert source_of(split).text == "(allow a b (file (read)))"
+
+
+def test_a_rule_source_is_read_from_the_file_when_asked_and_acts_as_a_source():
+    """A rule's source equals, hashes and pickles as the plain Source with the same
+    fields; dataclasses.replace gives a copy with the change."""
+    import dataclasses
+    import pickle
+
+    from lsmsim.model.source import Source
+
+    policy = load("(allow k\n    k (file\n (getattr)))")
+    source = policy.rules[-1].source
+    plain = Source("t.cil", 22, 1, "(allow k k (file (getattr)))")
+    assert source == plain and plain == source and hash(source) == hash(plain)
+    assert source.to_json() == plain.to_json() and str(source) == "t.cil:22:1"
+    copied = pickle.loads(pickle.dumps(source))
+    assert type(copied) is Source and copied == plain
+    changed = dataclasses.replace(source, text="x")
+    assert (changed.file, changed.line, changed.column, changed.text) == ("t.cil", 22, 1, "x")
+    assert source.text == plain.text
