@@ -24,7 +24,7 @@ from lsmsim.model.rules import (CapabilityRule, FileRule, Half, IpcRule, Network
 from lsmsim.simulate import decide
 from lsmsim.verify.explain import COVERED, EXPANDED, NOT_GRANTED, NO_MATCH_PATH
 from lsmsim.verify.explain_stack import explain_stack
-from lsmsim.verify.named_check import NETWORK, _sockets
+from lsmsim.verify.named_check import NETWORK, socket_requests
 
 from .conftest import INCLUDE, MODELS
 from .helpers import load_text
@@ -96,7 +96,7 @@ def _samples(kind: str, rule, cover) -> list:
     if kind == "capability":
         return [CapabilityRequest(cover.permission)]
     if kind == "network":
-        return [r for r in _sockets() if rule.matches(r)
+        return [r for r in socket_requests() if rule.matches(r)
                 and " ".join(NETWORK.group(rule, r) if isinstance(NETWORK.group(rule, r), tuple)
                              else [NETWORK.group(rule, r)]) == cover.permission]
     if kind == "signal":

@@ -29,11 +29,11 @@ from typing import Iterator
 from ..automata.product import BYTE_ORDER, BudgetExhausted, Component, ProductSearch
 from ..automata.profile import AutomatonCache
 from ..model.decision import UNCONFINED, exec_target, granted_letters
-from ..model.names import CAPABILITIES, NETWORK_FAMILIES, PROTOCOLS, SOCKET_TYPES
+from ..model.names import CAPABILITIES
 from ..model.link import LinkRule
 from ..model.policy import Profile
 from ..model.regex import Alt, CharSet, Lit, Seq, Star
-from ..model.requests import CapabilityRequest, FileRequest, NetworkRequest, Request
+from ..model.requests import CapabilityRequest, FileRequest, Request
 from ..model.rules import (CapabilityRule, ExecKind, FileRule, Half, NetworkRule, PtraceRule,
                            SignalRule)
 from ..model.selinux import Context, SELinuxRequest
@@ -43,6 +43,7 @@ from ..simulate.decide import decide
 from ..verify.context import DEFAULT_BUDGET
 from ..simulate.transition import exec_transition
 from ..verify.file_check import HALVES
+from ..verify.named_check import socket_requests
 from ..verify.result import CheckResult, Denial, Step, Subject, Undecided
 from .file_contexts import FileContextEntry
 from .labels import Label, LabelAutomaton
@@ -366,14 +367,7 @@ class MixedCheck:
         yield from self._named(CapabilityRule, (CapabilityRequest(n) for n in CAPABILITIES))
 
     def network(self) -> Iterator[object]:
-        def sockets():
-            for family in NETWORK_FAMILIES[1:]:
-                for sock_type in SOCKET_TYPES:
-                    yield NetworkRequest(family, sock_type, None)
-                    for protocol, (_, types) in PROTOCOLS.items():
-                        if sock_type in types:
-                            yield NetworkRequest(family, sock_type, protocol)
-        yield from self._named(NetworkRule, sockets())
+        yield from self._named(NetworkRule, socket_requests())
 
     def tasks(self) -> Iterator[object]:
         """Signals and ptrace: a permission the other task uses is not the layer's; one

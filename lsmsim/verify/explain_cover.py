@@ -13,12 +13,9 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from ..automata.dfa import LazyDFA
 from ..automata.encodings import (MOUNT_CLASS, PTRACE, SIGNAL, SplitStringClass, StringClass,
                                   ipc_class)
-from ..automata.nfa import TaggedNFA
 from ..automata.product import BudgetExhausted, Component, ProductSearch
-from ..automata.profile import TaggedAutomaton, string_automaton
 from ..model.decision import allowed, granted_letters, matching
 from ..model.link import LinkRule
 from ..model.mount import MountRequest, MountRule
@@ -30,9 +27,10 @@ from ..model.task_classes import UsernsRequest, UsernsRule
 from ..simulate.decide import decide
 from .context import CheckContext
 from .file_check import HALVES
-from .link_paths import _Path as LinkPath, _decides as link_decides
+from .link_paths import PathFacts as LinkPath, link_decides
 from .named_check import CAPABILITY, NETWORK, Finite
 from .path_check import path_product
+from .string_check import split_sides
 
 COVERED, EXPANDED, NOT_GRANTED = "covered", "expanded", "not granted"
 
@@ -243,32 +241,11 @@ def cover_strings(ctx: CheckContext, klass: StringClass, child_rules: list,
                    klass.decode(text))
 
 
-def _split_sides(ctx: CheckContext, klass: SplitStringClass, child_rules: list,
-                 parent_rules: list) -> list[tuple]:
-    """The automata of each of the two strings, from the cache the check filled."""
-    pair, cache = ctx.pair, ctx.automata
-    sides = []
-    for half in (0, 1):
-        def pick(rule, half=half):
-            return [alternative[half] for alternative in klass.expressions(rule)]
-        sides.append((
-            cache.keyed((f"{klass.name}:{half}", id(pair.child)), pair.child,
-                        lambda pick=pick: string_automaton(child_rules, pick, klass.max_length)),
-            cache.keyed((f"{klass.name}:{half}", id(pair.parent)), pair.parent,
-                        lambda pick=pick: string_automaton(parent_rules, pick, klass.max_length)),
-            cache.keyed((f"{klass.name}:{half}:domain", 0), klass,
-                        lambda half=half: TaggedAutomaton(
-                            tuple(range(len(klass.domain))),
-                            LazyDFA(TaggedNFA.of([part[half] for part in klass.domain])),
-                            None))))
-    return sides
-
-
 def cover_split_strings(ctx: CheckContext, klass: SplitStringClass, child_rules: list,
                         parent_rules: list, coverage: Coverage) -> None:
     """Per permission (mount: per kind of mount) of a class matched as two strings;
     raises BudgetExhausted."""
-    sides = _split_sides(ctx, klass, child_rules, parent_rules)
+    sides = split_sides(ctx, klass, child_rules, parent_rules)
     first = _reachable(ctx, list(sides[0]), True)
     second = _reachable(ctx, list(sides[1]), False)
     child, parent = sides[0][0], sides[0][1]

@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..automata.product import BudgetExhausted
-from ..automata.profile import link_automaton  # noqa: F401  (callers import it from here)
 from ..model.decision import (exec_applies, exec_deciders, granted_letters, link_allowed,
                               matching)
 from ..model.exec_type import exec_subset
@@ -30,7 +29,7 @@ from .result import Denial, Undecided
 NEW, TARGET = 0, 1
 
 
-class _Path:
+class PathFacts:
     """What one side knows about one path: the link rules matching it in each role,
     and per half the file permissions ('l' aside) and the exec transition."""
 
@@ -46,7 +45,7 @@ class _Path:
             self.modes[half] = applying[0].exec if "x" in perms and applying else None
 
 
-def _decides(rules, new: _Path, target: _Path, half) -> bool:
+def link_decides(rules, new: PathFacts, target: PathFacts, half) -> bool:
     found = [r for r in rules if id(r) in new.as_new and id(r) in target.as_target]
 
     def subset() -> bool:
@@ -75,8 +74,8 @@ def check_link_paths(ctx: CheckContext) -> Iterator[object]:
     news: dict[tuple, tuple] = {}
     targets: dict[tuple, tuple] = {}
     for (ctags, ptags, cfiles, pfiles), state in signatures.items():
-        mine = _Path(ctags, child.items, [child_files.items[t] for t in sorted(cfiles)])
-        theirs = _Path(ptags, parent.items, [parent_files.items[t] for t in sorted(pfiles)])
+        mine = PathFacts(ctags, child.items, [child_files.items[t] for t in sorted(cfiles)])
+        theirs = PathFacts(ptags, parent.items, [parent_files.items[t] for t in sorted(pfiles)])
         facts = tuple((side.perms[h], side.modes[h]) for side in (mine, theirs) for h in HALVES)
         if mine.as_new:
             news.setdefault((frozenset(mine.as_new), frozenset(theirs.as_new), facts),
@@ -90,8 +89,8 @@ def check_link_paths(ctx: CheckContext) -> Iterator[object]:
         for new_path, new_mine, new_theirs in sorted(news.values(), key=lambda p: len(p[0])):
             for target_path, target_mine, target_theirs in sorted(targets.values(),
                                                                  key=lambda p: len(p[0])):
-                if not _decides(child_links, new_mine, target_mine, half) or \
-                        _decides(parent_links, new_theirs, target_theirs, half):
+                if not link_decides(child_links, new_mine, target_mine, half) or \
+                        link_decides(parent_links, new_theirs, target_theirs, half):
                     continue
                 request = LinkRequest(new_path, target_path, half.value == "owner")
                 for rule in allow:

@@ -101,7 +101,9 @@ def _check_enumerated(ctx: CheckContext, child_rules: list, finite: Finite) -> I
                                  finite.group, found)
 
 
-def _sockets() -> Iterator[NetworkRequest]:
+def socket_requests() -> Iterator[NetworkRequest]:
+    """Every socket a task can ask for: each family and type, with and without each
+    protocol that type carries."""
     for family in NETWORK_FAMILIES[1:]:
         for sock_type in SOCKET_TYPES:
             yield NetworkRequest(family, sock_type, None)
@@ -113,7 +115,7 @@ def _sockets() -> Iterator[NetworkRequest]:
 CAPABILITY = Finite(lambda: (CapabilityRequest(name) for name in CAPABILITIES),
                     lambda rule, request: request.name)
 # One witness per family the rule leaves open, else one per socket type.
-NETWORK = Finite(_sockets, lambda rule, request: request.family if rule.family is None
+NETWORK = Finite(socket_requests, lambda rule, request: request.family if rule.family is None
                  else (request.family, request.sock_type))
 
 

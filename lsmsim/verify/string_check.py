@@ -94,12 +94,9 @@ def _explore(ctx: CheckContext, automata: list, prune: bool) -> dict[tuple, str]
     return {key: search.witness(state) for key, state in found.items()}
 
 
-def check_split_strings(ctx: CheckContext, klass, child_rules: list,
-                        parent_rules: list) -> Iterator[object]:
-    """As :func:`check_strings`, for a class whose requests are two independent
-    strings: each explored on its own, every pair of their signatures decided."""
-    if not any(not r.deny for r in child_rules):
-        return
+def split_sides(ctx: CheckContext, klass, child_rules: list, parent_rules: list) -> list[tuple]:
+    """For each of the two strings of ``klass``: the child's, the parent's and the
+    domain's automaton (compiled once per profile, kept in the check's cache)."""
     pair, cache = ctx.pair, ctx.automata
     sides = []
     for half in (0, 1):
@@ -113,6 +110,17 @@ def check_split_strings(ctx: CheckContext, klass, child_rules: list,
             cache.keyed((f"{klass.name}:{half}:domain", 0), klass, lambda half=half: TaggedAutomaton(
                 tuple(range(len(klass.domain))),
                 LazyDFA(TaggedNFA.of([part[half] for part in klass.domain])), None))))
+    return sides
+
+
+def check_split_strings(ctx: CheckContext, klass, child_rules: list,
+                        parent_rules: list) -> Iterator[object]:
+    """As :func:`check_strings`, for a class whose requests are two independent
+    strings: each explored on its own, every pair of their signatures decided."""
+    if not any(not r.deny for r in child_rules):
+        return
+    pair = ctx.pair
+    sides = split_sides(ctx, klass, child_rules, parent_rules)
     try:
         # The first string (the paths) decides which rules can match at all: prune there.
         first = _explore(ctx, list(sides[0]), True)
