@@ -261,6 +261,8 @@ class StatementReader:
     def _names_expr(self, expr, leaf: Leaf, node: SList, table: str):
         """A set expression with every name qualified (evaluated once membership is
         complete)."""
+        if type(expr) is str and expr not in _SET_KEYWORDS:
+            return self._set_member(expr, leaf, node, table)  # a name alone: most sets
         if type(expr) is not SList:
             expr = node.with_items((expr,))
         head = expr.head
@@ -268,23 +270,22 @@ class StatementReader:
             return (head,) + tuple(self._names_expr(x, leaf, node, table) for x in expr.items[1:])
         if head == "all" and len(expr.items) == 1:
             return ("all",)
-        out = []
-        for item in expr.items:
-            if type(item) is SList:
-                out.append(self._names_expr(item, leaf, node, table))
-                continue
-            found = self.symbols.lookup(table, item, leaf.scope)
-            if type(found) is Anonymous:
-                out.append(self._names_expr(found.item, Leaf(node, found.scope, (), None),
-                                            node, table))
-                continue
-            if found is None:
-                raise Unresolved(f"unknown {'type or attribute' if table == 'types' else 'role'}"
-                                 f" {item}", node.position)
-            if table == "types" and self.symbols.kind("types", found) == "alias":
-                found = self.type_name(found, leaf, node)
-            out.append(found)
+        out = [self._names_expr(item, leaf, node, table) if type(item) is SList
+               else self._set_member(item, leaf, node, table) for item in expr.items]
         return ("or",) + tuple(out) if len(out) != 1 else out[0]
+
+    def _set_member(self, item, leaf: Leaf, node: SList, table: str):
+        """A name in a set expression, qualified (or the expression a macro argument
+        stands for)."""
+        found = self.symbols.lookup(table, item, leaf.scope)
+        if type(found) is Anonymous:
+            return self._names_expr(found.item, Leaf(node, found.scope, (), None), node, table)
+        if found is None:
+            raise Unresolved(f"unknown {'type or attribute' if table == 'types' else 'role'}"
+                             f" {item}", node.position)
+        if table == "types" and self.symbols.kind("types", found) == "alias":
+            found = self.type_name(found, leaf, node)
+        return found
 
     def _role_attribute_set(self, leaf: Leaf):
         node = leaf.node
@@ -454,6 +455,9 @@ class StatementReader:
             self.values.level_range(args[3], leaf.scope, node)
         self._emit("kept", KeptStatement(node.head, self.source(node)))
 
+
+# Words that make a set expression what it is rather than name a member.
+_SET_KEYWORDS = frozenset(("and", "or", "xor", "not", "all"))
 
 # ``self`` as a target: the source type (one set for every rule that writes it).
 _SELF = TypeSet(frozenset(), self_=True)
