@@ -307,7 +307,7 @@ class _StatementSource(Source):
 
     __slots__ = ("_where", "_base", "_offset", "_length")
 
-    def __init__(self, node: SList | None = None, **fields):  # pylint: disable=super-init-not-called
+    def __init__(self, node: SList | None = None, **fields):  # pylint: disable=W0231
         setattr_ = object.__setattr__
         if node is None:  # dataclasses.replace() builds a copy from the fields
             for name, value in fields.items():
