@@ -34,8 +34,9 @@ def audit(request: ChangeProfileRequest) -> tuple[str, str]:
 
 
 def checks(engine: str) -> tuple:
-    from ..verify.change_profile_check import check_change_profile
-    return (check_change_profile,)
+    from ..verify import change_profile_check, change_profile_strings
+    return ((change_profile_check if engine == "z3" else change_profile_strings)
+            .check_change_profile,)
 
 
 def build(builder, decl, prefix, extra: dict) -> tuple:
@@ -62,7 +63,9 @@ def allow_all(source) -> tuple:
 # Statements that overlap one another, for the engines' agreement test.
 SAMPLE_RULES = ('change_profile -> other,', 'change_profile,',
                 'change_profile /usr/bin/a -> b,', 'deny change_profile -> unconfined,',
-                'change_profile -> o*,')
+                'change_profile -> o*,', 'change_profile /usr/bin/* -> &b,',
+                'deny change_profile -> /usr/bin/a,', 'change_profile -> unconfined,',
+                'deny change_profile /usr/bin/{a,c} -> o*,', 'change_profile -> c,')
 
 CHANGE_PROFILE = RuleClass("change_profile", ChangeProfileRequest, ChangeProfileRule, decide,
                            ("change_profile",), parse_text, format_text, audit, str, checks,

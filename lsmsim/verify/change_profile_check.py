@@ -8,6 +8,9 @@ A change both allow moves the parent to its own profile of that label, and the
 pair (child target, parent target) is followed. A stacking change (``&X``) keeps
 every profile of the task's label and adds X, so it only narrows what each layer
 allows: nothing to follow.
+
+This module asks Z3 (``--engine z3``); :mod:`.change_profile_strings` asks the same
+question on automata, and both report through the functions below.
 """
 from __future__ import annotations
 
@@ -24,6 +27,12 @@ from .result import Denial, Step, Undecided
 from .z3regex import z3_text
 
 
+def known_labels(policy) -> list[str]:
+    """The labels a change may name that lead somewhere known: every profile of
+    ``policy`` and ``unconfined``."""
+    return sorted(profiles_by_label(policy)) + [UNCONFINED]
+
+
 def check_change_profile(ctx: CheckContext) -> Iterator[object]:
     pair = ctx.pair
     child_rules = pair.child.rules_of(ChangeProfileRule)
@@ -32,7 +41,7 @@ def check_change_profile(ctx: CheckContext) -> Iterator[object]:
     if not allowing:
         return
     space = ChangeProfileSpace()
-    known = sorted(profiles_by_label(pair.child_policy)) + [UNCONFINED]
+    known = known_labels(pair.child_policy)
     beyond = (space.domain(), space.allows(child_rules), z3.Not(space.allows(parent_rules)),
               space.not_stacking())
     for rule in allowing:
@@ -45,20 +54,32 @@ def check_change_profile(ctx: CheckContext) -> Iterator[object]:
                 break
             request = space.value(outcome.model)
             blocked.append(space.target != z3_text(request.target))
-            yield from _parent_stays(ctx, rule, request)
+            yield from parent_stays(ctx, rule, request)
         # Any other label: one witness.
         outcome = ctx.prover.solve(*beyond, space.rule(rule), z3.Not(space.is_one_of(known)),
                                    prefer=space.readable())
         if outcome.status != "sat":
             yield from _gave_up(rule, outcome)
             continue
-        request = space.value(outcome.model)
-        if _confirmed(ctx, rule, request):
-            yield Denial(rule.source, request, pair.child.name, pair.parent.name,
-                         f"the parent does not allow changing to {request.target!r}, and no "
-                         "profile of the child policy has that name", pair.via)
-        else:
-            yield _unconfirmed(rule, request)
+        yield other_label(ctx, rule, space.value(outcome.model))
+    yield from both_change(ctx, known)
+
+
+def other_label(ctx: CheckContext, rule: ChangeProfileRule,
+                request: ChangeProfileRequest) -> Denial | Undecided:
+    """The finding of a change the child allows and the parent does not to a label
+    no profile of the child policy has: a denial, once the simulator confirms it."""
+    pair = ctx.pair
+    if not _confirmed(ctx, rule, request):
+        return _unconfirmed(rule, request)
+    return Denial(rule.source, request, pair.child.name, pair.parent.name,
+                  f"the parent does not allow changing to {request.target!r}, and no "
+                  "profile of the child policy has that name", pair.via)
+
+
+def both_change(ctx: CheckContext, known: list[str]) -> Iterator[object]:
+    """The pairs each change to a known label both sides allow leads to."""
+    pair = ctx.pair
     for label in known:
         request = ChangeProfileRequest(label)
         if decide(pair.child, request).allowed and decide(pair.parent, request).allowed:
@@ -79,8 +100,11 @@ def _unconfirmed(rule: ChangeProfileRule, request: ChangeProfileRequest) -> Unde
                                   "confirmed by the simulator")
 
 
-def _parent_stays(ctx: CheckContext, rule: ChangeProfileRule,
-                  request: ChangeProfileRequest) -> Iterator[object]:
+def parent_stays(ctx: CheckContext, rule: ChangeProfileRule,
+                 request: ChangeProfileRequest) -> Iterator[object]:
+    """The findings of a change the child allows and the parent does not to a known
+    label (``request.target``): the pair the task then runs as is followed, and
+    unconfined is a denial; each once the simulator confirms the request."""
     pair = ctx.pair
     if not _confirmed(ctx, rule, request):
         yield _unconfirmed(rule, request)
