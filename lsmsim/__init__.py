@@ -3,6 +3,8 @@ of the namespace above it, or report each expansion with a concrete witness."""
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 __version__ = "0.1.0"
 
@@ -35,10 +37,19 @@ def __getattr__(name: str):
     return value
 
 
-# ``lsmsim.simulate`` is the stack simulator (a function), and also the name of the
-# subpackage with the per-profile decision: importing a submodule binds its name on
-# the package, so the subpackage is imported here first and the function bound over it.
-importlib.import_module(".simulate", __name__)
+class _Package(types.ModuleType):
+    """``lsmsim.simulate`` is the stack simulator (a function), and also the name of
+    the subpackage with the per-profile decision. Importing a subpackage binds its
+    name on the package; here that binding is refused, so the name stays the function
+    without importing the subpackage (and the checker with it) at every start."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name == "simulate" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def simulate(stack, request, layer=None, after_exec=()):

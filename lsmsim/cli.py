@@ -14,7 +14,7 @@ from pathlib import Path
 from . import __version__
 from .errors import LsmsimError, PolicyWarning, UsageError
 from .interrupt import solver_interrupts
-from .batch import Run, check_children, emit, many_children
+from .batch import many_children
 from .report import FORMAT_NAMES
 
 EXIT_USAGE = 2
@@ -200,6 +200,7 @@ def _check(args) -> int:
     if args.stack:
         if args.child or args.parent:
             raise LsmsimError("give either a stack manifest or --child/--parent, not both")
+        from .batch import Run
         from .stack import check_stack, load_stack
         stack = load_stack(args.stack)
         result = check_stack(stack, **_bounds(args))
@@ -210,21 +211,28 @@ def _check(args) -> int:
     if args.booleans:
         kwargs["booleans"] = _booleans(args.booleans)
     if many_children(args.child):
+        from .batch import check_children
         return _emit(check_children(args.child, args.parent, args.include, args.lsm,
                                     args.child_profile, args.parent_profile, kwargs,
                                     args.jobs), args)
     results, key = _stored_results(args, kwargs)
     stored = results.get(key) if results is not None else None
     if stored is not None:
-        result, said = stored
-        for message in said:
+        for message in stored.warnings:
             warnings.warn(PolicyWarning(message))
-        # SARIF names the parent's closest rules: only it needs the policy itself.
-        from . import api
-        parent = api.load(args.parent, args.include, args.lsm, cache=_policy_cache()) \
-            if args.format == "sarif" else None
-        return _emit(Run.of_check(result, parent), args)
+        report = stored.reports.get(args.format)
+        if report is not None and not args.baseline and not args.write_baseline:
+            from .batch.write import write_report
+            write_report(report, args.output)
+            return stored.exit_code
+        from .batch import Run
+        parent = None
+        if args.format == "sarif":  # it names the parent's closest rules: the policy
+            from . import api
+            parent = api.load(args.parent, args.include, args.lsm, cache=_policy_cache())
+        return _emit(Run.of_check(stored.result(), parent), args)
     from . import api
+    from .batch import Run
     cache = None if args.no_cache else _policy_cache()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -261,8 +269,9 @@ def _stored_results(args, options: dict):
     return ResultCache(), key
 
 
-def _measured(result, child, parent, cache, args) -> Run:
+def _measured(result, child, parent, cache, args):
     """The check's run with each denial's measure under it (text) or in it (JSON)."""
+    from .batch import Run
     from . import api
     from .batch.pairs import pairs_of_check
     from .report.json_report import result_to_dict
@@ -279,6 +288,7 @@ def _measured(result, child, parent, cache, args) -> Run:
 def _explain(args) -> int:
     """``explain``, and ``check --explain``: the check's report with its explanation."""
     from . import api
+    from .batch import Run, emit
     from .batch.pairs import pairs_of_check, pairs_of_stack
     from .report.explain_json import explanation_to_dict, stack_explanation_to_dict
     from .report.explain_text import explanation_to_text, stack_explanation_to_text
@@ -315,7 +325,8 @@ def _policy_cache():
     return PolicyCache()
 
 
-def _emit(run: Run, args) -> int:
+def _emit(run, args) -> int:
+    from .batch import emit
     return emit(run, args.format, args.output, args.baseline, args.write_baseline)
 
 

@@ -7,11 +7,15 @@ sha256 of every file either policy was read from is unchanged and no entry was
 added, removed or changed in a folder an include search looked in (the rules of
 :mod:`lsmsim.cache`). The proof is deterministic, so a stored result is the result
 the check would give; a stale, unreadable or corrupt entry is ignored.
+
+Beside the result it keeps its text and JSON reports, so that answering from the
+cache needs neither the checker nor the reporters.
 """
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +23,8 @@ from . import __version__
 from .cache_dir import (code_fingerprint, default_directory, file_digest, folder_listing,
                         read_entry, write_entry)
 
-FORMAT = 1
+FORMAT = 2
+REPORTED = ("text", "json")  # the formats kept ready (SARIF needs the parent policy)
 
 
 @dataclass
@@ -28,8 +33,25 @@ class _Stored:
     digests: dict[str, str | None]
     folders: tuple[str, ...]
     listing: str
-    result: object
+    result: bytes  # the pickled CheckResult, read only where a report needs it
     warnings: list[str]  # what loading the policies warned of
+    reports: dict[str, str]  # format → the report of the result, marked as cached
+    exit_code: int
+
+
+@dataclass(frozen=True)
+class StoredResult:
+    """A result found in the cache: its ready reports, exit code and load warnings;
+    :meth:`result` gives the :class:`~lsmsim.verify.result.CheckResult` itself."""
+
+    reports: dict[str, str]
+    exit_code: int
+    warnings: tuple[str, ...]
+    pickled: bytes
+
+    def result(self):
+        """The stored result, marked as taken from the cache."""
+        return dataclasses.replace(pickle.loads(self.pickled), cached=True)
 
 
 class ResultCache:
@@ -48,9 +70,8 @@ class ResultCache:
         return (str(Path(child).resolve()), str(Path(parent).resolve()),
                 tuple(str(Path(i).resolve()) for i in include), sorted(options.items()))
 
-    def get(self, key: tuple):
-        """The stored result for ``key`` (marked as taken from the cache) with the
-        warnings loading its policies gave, if every file it came from is unchanged;
+    def get(self, key: tuple) -> StoredResult | None:
+        """The stored result for ``key`` if every file it came from is unchanged;
         otherwise None."""
         stored = read_entry(self._file(key))
         if not isinstance(stored, _Stored) or stored.format != FORMAT:
@@ -58,14 +79,18 @@ class ResultCache:
         if stored.listing != folder_listing(stored.folders) or any(
                 file_digest(f) != d for f, d in stored.digests.items()):
             return None
-        return dataclasses.replace(stored.result, cached=True), stored.warnings
+        return StoredResult(stored.reports, stored.exit_code, tuple(stored.warnings),
+                            stored.result)
 
     def put(self, key: tuple, result, policies, warnings: list[str]) -> None:
-        """Store ``result``, the check of ``policies`` (child and parent), and the
-        ``warnings`` their loading gave."""
+        """Store ``result``, the check of ``policies`` (child and parent), its
+        reports, and the ``warnings`` loading the policies gave."""
+        from .batch.output import Run
         read = [f for p in policies for f in (p.file, *getattr(p, "files_read", ()))]
         folders = tuple(dict.fromkeys(f for p in policies
                                       for f in getattr(p, "folders_consulted", ())))
-        write_entry(self._file(key), _Stored(FORMAT, {f: file_digest(f) for f in dict.fromkeys(read)},
-                                             folders, folder_listing(folders), result,
-                                             warnings))
+        run = Run.of_check(dataclasses.replace(result, cached=True))
+        write_entry(self._file(key), _Stored(
+            FORMAT, {f: file_digest(f) for f in dict.fromkeys(read)}, folders,
+            folder_listing(folders), pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL),
+            warnings, {fmt: run.render(fmt) for fmt in REPORTED}, result.exit_code))

@@ -3,6 +3,7 @@ entry is used only while every file it was built from is unchanged."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -156,3 +157,43 @@ def test_a_stored_result_repeats_the_warnings_of_loading_its_policies(tmp_path):
     first, second = run(), run()
     assert first[:2] == (0, False) and second[:2] == (0, True)
     assert "outside the include roots" in first[2] and first[2] == second[2]
+
+
+def test_every_format_of_a_stored_result_reads_as_the_fresh_one(tmp_path):
+    child, parent, include = _copy_models(tmp_path)
+    env = {"LSMSIM_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
+
+    def run(fmt, *extra):
+        proc = subprocess.run([sys.executable, "-m", "lsmsim", "check", "--child", str(child),
+                               "--parent", str(parent), "-I", str(include), "--format", fmt,
+                               *extra], capture_output=True, text=True, env=env, timeout=600)
+        assert proc.returncode == 1, proc.stderr
+        return proc.stdout
+    fresh = {fmt: run(fmt, "--no-cache") for fmt in ("text", "json", "sarif", "junit")}
+    run("json")  # stores the result
+    for fmt, report in fresh.items():
+        stored = run(fmt)
+        if fmt == "text":
+            assert stored.endswith("(the proof of an earlier run on the same files, from the "
+                                   "cache)\n")
+            stored = stored.replace(" (the proof of an earlier run on the same files, from the "
+                                    "cache)", "")
+            report, stored = (re.sub(r"[\d.]+ s in all", "", t) for t in (report, stored))
+        elif fmt == "json":
+            report, stored = json.loads(report), json.loads(stored)
+            assert stored["stats"].pop("from_cache") is True
+            assert report["stats"].pop("from_cache") is False
+            for document in (report, stored):
+                document["stats"].pop("check_seconds")
+        elif fmt == "sarif":
+            report, stored = json.loads(report), json.loads(stored)
+            report, stored = ([r for run_ in d["runs"] for r in run_["results"]]
+                              for d in (report, stored))
+        else:
+            report, stored = (re.sub(r'time="[\d.]+"', "", t) for t in (report, stored))
+            report, stored = (re.sub(r"[\d.]+ s in all( \(the proof[^)]*\))?", "", t)
+                              for t in (report, stored))
+        assert stored == report, fmt
+    baseline = tmp_path / "baseline.json"
+    run("json", "--write-baseline", str(baseline))
+    assert json.loads(baseline.read_text())["denials"]

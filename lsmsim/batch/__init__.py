@@ -2,19 +2,21 @@
 aggregated report (text, JSON, SARIF, JUnit XML), baselines."""
 from __future__ import annotations
 
+import importlib
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import importlib
-
-from .output import Run, emit
-from .pairs import PairReport, worst_exit_code
 from .targets import child_files, is_leftover
 
-# Worker processes (and the whole checker they run) are loaded when many children
-# are checked, not at every start.
+if TYPE_CHECKING:
+    from .output import Run
+
+# Reporters, worker processes (and the whole checker they run) are loaded when a run
+# needs them, not at every start: a result answered from the cache needs none.
 _LATER = {"default_workers": "runner", "run_jobs": "runner", "CheckJob": "worker",
-          "load_parent": "worker", "run_job": "worker"}
+          "load_parent": "worker", "run_job": "worker", "Run": "output", "emit": "output",
+          "PairReport": "pairs", "worst_exit_code": "pairs"}
 
 
 def __getattr__(name: str):
@@ -33,8 +35,9 @@ def many_children(children: list[str]) -> bool:
 
 def check_children(children: list[str], parent: str, include=(), lsm: str | None = None,
                    child_profile: str | None = None, parent_profile: str | None = None,
-                   options: dict | None = None, workers: int | None = None) -> Run:
+                   options: dict | None = None, workers: int | None = None) -> "Run":
     """Every child file (folders expanded) within ``parent``, ``workers`` at a time."""
+    from .output import Run
     from .runner import run_jobs
     from .worker import CheckJob, load_parent
     jobs = [CheckJob(child, parent, tuple(include), lsm, child_profile, parent_profile,

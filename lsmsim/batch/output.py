@@ -3,13 +3,13 @@ one is given, and the exit code that goes with it."""
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import replace
 
 from typing import TYPE_CHECKING
 
 from ..report.json_report import result_to_dict
 from ..report.text import result_to_text
+from .write import write_report
 from .pairs import (EXIT_INTERNAL, EXIT_USAGE, pairs_of_check, pairs_of_stack, run_verdict,
                     worst_exit_code)
 
@@ -162,10 +162,6 @@ def emit(run: Run, fmt: str, output: str | None, baseline: str | None = None,
     if write_baseline:
         with open(write_baseline, "w", encoding="utf-8") as handle:
             handle.write(run.render("json"))
-    if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    else:
-        sys.stdout.write(text)
+    write_report(text, output)
     return run.exit_code(comparison)
 
