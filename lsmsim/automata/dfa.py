@@ -66,8 +66,12 @@ class LazyDFA:
                 targets.setdefault(cls, []).extend(positions)
         default = self._id(frozenset(everywhere))
         row = [default] * nfa.classes
-        for cls, positions in targets.items():
-            row[cls] = self._id(frozenset(positions).union(everywhere))
+        if everywhere:
+            for cls, positions in targets.items():
+                row[cls] = self._id(frozenset(positions).union(everywhere))
+        else:  # the usual case: no position reads every byte (a glob never reads NUL)
+            for cls, positions in targets.items():
+                row[cls] = self._id(frozenset(positions))
         self.rows[state] = self._by_reach[key] = row
         return row
 
