@@ -66,12 +66,10 @@ class LazyDFA:
                 targets.setdefault(cls, []).extend(positions)
         default = self._id(frozenset(everywhere))
         row = [default] * nfa.classes
-        if everywhere:
-            for cls, positions in targets.items():
-                row[cls] = self._id(frozenset(positions).union(everywhere))
-        else:  # the usual case: no position reads every byte (a glob never reads NUL)
-            for cls, positions in targets.items():
-                row[cls] = self._id(frozenset(positions))
+        for cls, positions in targets.items():
+            # One set from both lists: a union would copy the set again even when no
+            # position reads every byte (the usual case: a glob never reads NUL).
+            row[cls] = self._id(frozenset(positions + everywhere))
         self.rows[state] = self._by_reach[key] = row
         return row
 
