@@ -22,6 +22,15 @@ class LazyDFA:
         self.rows: list[list[int] | None] = [[DEAD] * nfa.classes, None]
         self._tags: dict[int, frozenset[int]] = {}
         self._by_reach: dict[frozenset[int], list[int]] = {}
+        self._index_charsets()
+
+    def _index_charsets(self) -> None:
+        # Each character set as a bit mask of byte classes.
+        nfa = self.nfa
+        self._all = (1 << nfa.classes) - 1
+        self._masks = [self._all if classes is None else sum(1 << c for c in set(classes))
+                       for classes in nfa.charset_classes]
+        self._members: dict[int, list[int]] = {}
 
     def __getstate__(self) -> dict:
         # The index of sets and the rows by reach are rebuilt on demand: smaller files.
@@ -31,6 +40,7 @@ class LazyDFA:
         self.__dict__.update(state)
         self.ids = None
         self._by_reach = {}
+        self._index_charsets()
 
     def row(self, state: int) -> list[int]:
         row = self.rows[state]
@@ -50,26 +60,40 @@ class LazyDFA:
         if shared is not None:
             self.rows[state] = shared
             return shared
-        # Group the reachable positions by their character set: few sets, few classes.
+        # Group the reachable positions by their character set, then split the byte
+        # classes into blocks that no character set tells apart: a row has a handful
+        # of distinct successors (three on average in a large profile) among tens of
+        # classes, and each successor's set is made and looked up once.
         charset_of = nfa.charset_of
         by_charset: dict[int, list[int]] = {}
         for position in reach:
             by_charset.setdefault(charset_of[position], []).append(position)
-        everywhere: list[int] = []
-        targets: dict[int, list[int]] = {}
+        masks = self._masks
+        blocks: list[tuple[int, list[int]]] = [(self._all, [])]
         for index, positions in by_charset.items():
-            classes = nfa.charset_classes[index]
+            mask = masks[index]
+            split: list[tuple[int, list[int]]] = []
+            for block, held in blocks:
+                inside = block & mask
+                if inside == block:
+                    split.append((block, held + positions))
+                elif not inside:
+                    split.append((block, held))
+                else:
+                    split.append((inside, held + positions))
+                    split.append((block & ~mask, held))
+            blocks = split
+        # The widest block fills the row; the others overwrite their classes.
+        blocks.sort(key=lambda item: -item[0].bit_count())
+        row = [self._id(frozenset(blocks[0][1]))] * nfa.classes
+        members = self._members
+        for block, held in blocks[1:]:
+            sid = self._id(frozenset(held))
+            classes = members.get(block)
             if classes is None:
-                everywhere.extend(positions)
-                continue
+                classes = members[block] = [c for c in range(nfa.classes) if block >> c & 1]
             for cls in classes:
-                targets.setdefault(cls, []).extend(positions)
-        default = self._id(frozenset(everywhere))
-        row = [default] * nfa.classes
-        for cls, positions in targets.items():
-            # One set from both lists: a union would copy the set again even when no
-            # position reads every byte (the usual case: a glob never reads NUL).
-            row[cls] = self._id(frozenset(positions + everywhere))
+                row[cls] = sid
         self.rows[state] = self._by_reach[key] = row
         return row
 
