@@ -77,45 +77,55 @@ class ProductSearch:
         previous = self.previous
         previous[start] = None
         queue = deque([start])
-        groups: dict[object, list] = {}
-        for k, c in enumerate(self.components):
-            if c.prune:
-                groups.setdefault(c.group if c.group is not None else k, []).append(
-                    (k, c.dfa, c.live))
-        single = [members[0] for members in groups.values() if len(members) == 1]
-        joint = [members for members in groups.values() if len(members) > 1]
+        alive = self._liveness()
         dfas = [c.dfa for c in self.components]
         tables = [dfa.rows for dfa in dfas]  # grown in place as states are added
         pick, representative = self._pick, self.representative
-        order = range(len(representative) - 1, -1, -1)
-        moves: dict[tuple[int, ...], list] = {}
+        budget, popleft, append = self.budget, queue.popleft, queue.append
         while queue:
-            state = queue.popleft()
+            state = popleft()
             self.explored += 1
-            if self.explored > self.budget:
-                raise BudgetExhausted(self.budget)
+            if self.explored > budget:
+                raise BudgetExhausted(budget)
             yield state
-            if any(not dfa.holds_any(state[k], mask) for k, dfa, mask in single) or any(
-                    not any(dfa.holds_any(state[k], mask) for k, dfa, mask in members)
-                    for members in joint):
+            if alive is not None and not alive(state):
                 continue
             rows = [table[s] for table, s in zip(tables, state)]
             if None in rows:
                 rows = [dfa.row(s) for dfa, s in zip(dfas, state)]
-            # The successors depend on the rows alone, and states share rows.
-            key = tuple(map(id, rows))
-            successors = moves.get(key)
-            if successors is None:
-                joint_rows = list(zip(*[p(row) for p, row in zip(pick, rows)]))
-                # Each successor with the first (most readable) class that leads to it:
-                # filled from the back, the first class is the one left standing.
-                first = dict(zip(reversed(joint_rows), order))
-                successors = moves[key] = [(successor, representative[j]) for successor, j
-                                           in sorted(first.items(), key=itemgetter(1))]
-            for successor, byte in successors:
+            # Joint classes come in the order of their most readable byte: the first
+            # class that leads to a successor names it, as the witness should.
+            for successor, byte in zip(zip(*[p(row) for p, row in zip(pick, rows)]),
+                                       representative):
                 if successor not in previous:
                     previous[successor] = (state, byte)
-                    queue.append(successor)
+                    append(successor)
+
+    def _liveness(self) -> Callable[[tuple[int, ...]], bool] | None:
+        """The test that a product state is worth expanding (None: every state is):
+        each pruning group holds one of its live positions somewhere."""
+        groups: dict[object, list] = {}
+        for k, c in enumerate(self.components):
+            if c.prune:
+                groups.setdefault(c.group if c.group is not None else k, []).append(
+                    (k, c.dfa, c.live, {}))
+        if not groups:
+            return None
+        members = list(groups.values())
+
+        def alive(state: tuple[int, ...]) -> bool:
+            for group in members:
+                for k, dfa, mask, known in group:
+                    s = state[k]
+                    held = known.get(s)
+                    if held is None:
+                        held = known[s] = dfa.holds_any(s, mask)
+                    if held:
+                        break
+                else:
+                    return False
+            return True
+        return alive
 
     def first_by(self, key: Callable[[tuple[int, ...]], Hashable | None]
                  ) -> dict[Hashable, tuple[int, ...]]:

@@ -46,7 +46,8 @@ class PathFacts:
 
 
 def link_decides(rules, new: PathFacts, target: PathFacts, half) -> bool:
-    found = [r for r in rules if id(r) in new.as_new and id(r) in target.as_target]
+    both = new.as_new & target.as_target
+    found = [r for r in rules if id(r) in both] if both else []
 
     def subset() -> bool:
         on_new, on_target = new.perms[half], target.perms[half]
@@ -73,9 +74,19 @@ def check_link_paths(ctx: CheckContext) -> Iterator[object]:
     # Paths that decide alike in either role are one: keep the first (shortest) of each.
     news: dict[tuple, tuple] = {}
     targets: dict[tuple, tuple] = {}
+    # Many signatures share one side's tags: each side's facts are worked out once.
+    facts_of: dict[tuple, PathFacts] = {}
+
+    def path_facts(links, link_rules, tags, files) -> PathFacts:
+        key = (id(link_rules), links, tags)
+        found = facts_of.get(key)
+        if found is None:
+            found = facts_of[key] = PathFacts(links, link_rules.items,
+                                              [files.items[t] for t in sorted(tags)])
+        return found
     for (ctags, ptags, cfiles, pfiles), state in signatures.items():
-        mine = PathFacts(ctags, child.items, [child_files.items[t] for t in sorted(cfiles)])
-        theirs = PathFacts(ptags, parent.items, [parent_files.items[t] for t in sorted(pfiles)])
+        mine = path_facts(ctags, child, cfiles, child_files)
+        theirs = path_facts(ptags, parent, pfiles, parent_files)
         facts = tuple((side.perms[h], side.modes[h]) for side in (mine, theirs) for h in HALVES)
         if mine.as_new:
             news.setdefault((frozenset(mine.as_new), frozenset(theirs.as_new), facts),
