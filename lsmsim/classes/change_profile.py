@@ -60,6 +60,11 @@ def allow_all(source) -> tuple:
     return (ChangeProfileRule(source=source),)
 
 
+def describe(request: ChangeProfileRequest) -> str:
+    when = f" at exec of {request.exec}" if request.exec is not None else ""
+    return f"change_profile{when} -> {request.target}"
+
+
 # Statements that overlap one another, for the engines' agreement test.
 SAMPLE_RULES = ('change_profile -> other,', 'change_profile,',
                 'change_profile /usr/bin/a -> b,', 'deny change_profile -> unconfined,',
@@ -68,7 +73,7 @@ SAMPLE_RULES = ('change_profile -> other,', 'change_profile,',
                 'deny change_profile /usr/bin/{a,c} -> o*,', 'change_profile -> c,')
 
 CHANGE_PROFILE = RuleClass("change_profile", ChangeProfileRequest, ChangeProfileRule, decide,
-                           ("change_profile",), parse_text, format_text, audit, str, checks,
+                           ("change_profile",), parse_text, format_text, audit, describe, checks,
                            ("change_profile",), build, rule_json,
                            sample_rules=SAMPLE_RULES,
                            allow_all=allow_all)

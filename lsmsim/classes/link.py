@@ -50,6 +50,10 @@ def audit(request: LinkRequest) -> tuple[str, str]:
                     f'{owner_ids(request.owner)} target="{request.target}"')
 
 
+def describe(request: LinkRequest) -> str:
+    return f"link {request.link} -> {request.target} ({'owner' if request.owner else 'other'})"
+
+
 def checks(engine: str) -> tuple:
     if engine == "automata":
         from ..verify.link_paths import check_link_paths
@@ -85,6 +89,6 @@ SAMPLE_RULES = ('link /a -> /b/**,', 'link subset /a/* -> /**,',
                 '/a/* l,', '/a/b r,')
 
 LINK = RuleClass("link", LinkRequest, LinkRule, decide, ("link",), parse_text, format_text,
-                 audit, str, checks, ("link",), build, rule_json,
+                 audit, describe, checks, ("link",), build, rule_json,
                  sample_rules=SAMPLE_RULES,
                  allow_all=allow_all)
