@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from ..classes import CLASSES
 from ..model.requests import Request
-from ..model.selinux import SELinuxRequest
-from .avc import avc_line
+from .avc import avc_line, is_selinux_request
 
 
 def audit_line(access: Request, profile: str, info: str | None = None) -> str:
     """``apparmor="DENIED" ...`` for ``access`` denied by ``profile`` (an AVC line
     for a SELinux request)."""
-    if isinstance(access, SELinuxRequest):
+    if is_selinux_request(access):
         return avc_line(access)
     rule_class = CLASSES.of_request(access)
     if rule_class is None:

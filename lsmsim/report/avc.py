@@ -1,7 +1,18 @@
 """The line the kernel logs for a SELinux denial (an AVC message)."""
 from __future__ import annotations
 
-from ..model.selinux import SELinuxRequest
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..model.selinux import SELinuxRequest
+
+
+def is_selinux_request(access: object) -> bool:
+    """Is ``access`` a SELinux request? One exists only once the SELinux model is
+    loaded, so an AppArmor report need not load it to tell."""
+    module = sys.modules.get("lsmsim.model.selinux")
+    return module is not None and isinstance(access, module.SELinuxRequest)
 
 
 def avc_line(request: SELinuxRequest, permissive: bool = False, detail: str = "") -> str:

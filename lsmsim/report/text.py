@@ -5,15 +5,14 @@ from typing import Sequence
 
 from ..classes import CLASSES
 from ..model.requests import Request
-from ..model.selinux import SELinuxRequest
 from ..verify.result import CheckResult, Verdict
 from .json_report import denial_audit_lines
-from .avc import describe_selinux
+from .avc import describe_selinux, is_selinux_request
 
 
 def describe_access(access: Request) -> str:
     """A one-line human description of a concrete access."""
-    if isinstance(access, SELinuxRequest):
+    if is_selinux_request(access):
         return describe_selinux(access)
     rule_class = CLASSES.of_request(access)
     return rule_class.describe(access) if rule_class else str(access)
