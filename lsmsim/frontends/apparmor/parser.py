@@ -15,8 +15,8 @@ from . import syntax as s
 
 @lru_cache(maxsize=4)
 def _parser(tables: Path | None) -> Lark:
-    return lark_parser("apparmor.lark", tables, lexer="contextual", propagate_positions=True,
-                       maybe_placeholders=False)
+    # The options are grammars.PARSER_OPTIONS, which the shipped tables are built with.
+    return lark_parser("apparmor.lark", tables)
 
 
 def unquote(text: str) -> str:
