@@ -60,6 +60,10 @@ def min_length(node: Regex) -> float:
     raise TypeError(node)
 
 
+# The character set of each single byte, made once.
+_BYTE = tuple(CharSet(((b, b),)) for b in range(MAX_CHAR + 1))
+
+
 class _Builder:
     """Glushkov's construction: first, last and nullable per subexpression, follow
     sets per position."""
@@ -83,10 +87,14 @@ class _Builder:
             case Lit(text):
                 if not text:
                     return set(), set(), True
-                positions = [self._position(CharSet(((b, b),))) for b in utf8(text)]
-                for a, b in zip(positions, positions[1:]):
-                    self.follow[a].add(b)
-                return {positions[0]}, {positions[-1]}, False
+                # A literal's positions follow one another: made in one go.
+                data = utf8(text)
+                first = len(self.charsets)
+                self.charsets.extend(_BYTE[b] for b in data)
+                follow = self.follow
+                follow.extend({p + 1} for p in range(first, first + len(data) - 1))
+                follow.append(set())
+                return {first}, {first + len(data) - 1}, False
             case CharSet(ranges) if ranges and ranges[-1][1] > MAX_CHAR:
                 # Characters past one byte are matched as their UTF-8 bytes.
                 low = CharSet(tuple((lo, min(hi, MAX_CHAR)) for lo, hi in ranges if lo <= MAX_CHAR))
