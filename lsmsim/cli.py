@@ -41,34 +41,20 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     check = sub.add_parser("check", help="prove a child policy within its parent")
-    check.add_argument("stack", nargs="?", help="a stack manifest (instead of --child/--parent)")
-    check.add_argument("--child", action="append", help="the child policy file, or a folder "
-                       "of them (repeatable: one report for every child)")
-    check.add_argument("--child-profile", help="profile of the child file to check")
-    check.add_argument("--parent", help="the parent policy file")
-    check.add_argument("--parent-profile", help="profile of the parent file to check against")
-    check.add_argument("-I", "--include", action="append", default=[], metavar="DIR",
-                       help="include root for AppArmor 'include <...>' (repeatable)")
-    check.add_argument("--lsm", choices=["apparmor", "selinux", "cil"])
-    check.add_argument("--format", choices=sorted([*FORMAT_NAMES, "junit"]), default="text")
+    _add_pair_arguments(
+        check, "check", sorted([*FORMAT_NAMES, "junit"]),
+        child="the child policy file, or a folder of them (repeatable: one report for "
+              "every child)",
+        engine="how AppArmor's string-matching classes are decided: automata (default, as "
+               "the kernel matches) or z3 (the independent second engine)",
+        budget="work bound for one whole check (automaton states; a solver query counts "
+               "1,000); running out gives 'undecided'")
     check.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes for "
                        "many children (default: the CPU count)")
     check.add_argument("--baseline", metavar="FILE", help="an earlier JSON or SARIF result: "
                        "its findings are unchanged, only new ones fail")
     check.add_argument("--write-baseline", metavar="FILE",
                        help="also write this run's JSON result here (for --baseline)")
-    check.add_argument("--output", help="write the report here instead of standard output")
-    check.add_argument("--engine", choices=["automata", "z3"], default="automata",
-                       help="how AppArmor's string-matching classes are decided: automata "
-                       "(default, as the kernel matches) or z3 (the independent second engine)")
-    check.add_argument("--no-cache", action="store_true",
-                       help="neither read nor write the cache of compiled policies "
-                       "(~/.cache/lsmsim, or $LSMSIM_CACHE_DIR)")
-    check.add_argument("--budget", type=int, default=None, metavar="N",
-                       help="work bound for one whole check (automaton states; a solver "
-                       "query counts 1,000); running out gives 'undecided'")
-    check.add_argument("--rlimit", type=int, default=None,
-                       help="Z3 resource limit per query (deterministic)")
     check.add_argument("--bool", action="append", default=[], metavar="NAME=on|off",
                        dest="booleans", help="fix a SELinux boolean (repeatable; others "
                        "range over every value)")
@@ -86,24 +72,10 @@ def _parser() -> argparse.ArgumentParser:
 
     explain = sub.add_parser("explain", help="check, and show which parent rules cover each "
                              "child rule and which come closest to each denial (AppArmor)")
-    explain.add_argument("stack", nargs="?", help="a stack manifest (instead of --child/--parent)")
-    explain.add_argument("--child", action="append", help="the child policy file")
-    explain.add_argument("--child-profile", help="profile of the child file to explain")
-    explain.add_argument("--parent", help="the parent policy file")
-    explain.add_argument("--parent-profile", help="profile of the parent file")
-    explain.add_argument("-I", "--include", action="append", default=[], metavar="DIR",
-                         help="include root for AppArmor 'include <...>' (repeatable)")
-    explain.add_argument("--lsm", choices=["apparmor", "selinux", "cil"])
-    explain.add_argument("--format", choices=["text", "json"], default="text")
-    explain.add_argument("--output", help="write the report here instead of standard output")
-    explain.add_argument("--engine", choices=["automata", "z3"], default="automata",
-                         help="how the check decides (the explanation is read off automata)")
-    explain.add_argument("--no-cache", action="store_true",
-                         help="neither read nor write the cache of compiled policies")
-    explain.add_argument("--budget", type=int, default=None, metavar="N",
-                         help="work bound for the check and for the explanation's own search")
-    explain.add_argument("--rlimit", type=int, default=None,
-                         help="Z3 resource limit per query (deterministic)")
+    _add_pair_arguments(
+        explain, "explain", ["text", "json"], child="the child policy file",
+        engine="how the check decides (the explanation is read off automata)",
+        budget="work bound for the check and for the explanation's own search")
 
     simulate = sub.add_parser("simulate", help="decide concrete accesses at every layer of a "
                               "stack (exit 0: all allowed, 1: some denied)")
@@ -148,6 +120,32 @@ def _parser() -> argparse.ArgumentParser:
                        help="Z3 resource limit per query (deterministic)")
     _add_debug(parser, sub)
     return parser
+
+
+def _add_pair_arguments(command: argparse.ArgumentParser, verb: str, formats: list[str],
+                        child: str, engine: str, budget: str) -> None:
+    """The arguments ``check`` and ``explain`` share: the two policies (or a stack), how
+    they are read, how the proof is bounded, and where the report goes."""
+    command.add_argument("stack", nargs="?", help="a stack manifest (instead of "
+                         "--child/--parent)")
+    command.add_argument("--child", action="append", help=child)
+    command.add_argument("--child-profile", help=f"profile of the child file to {verb}")
+    command.add_argument("--parent", help="the parent policy file")
+    command.add_argument("--parent-profile", help="profile of the parent file to check "
+                         "against")
+    command.add_argument("-I", "--include", action="append", default=[], metavar="DIR",
+                         help="include root for AppArmor 'include <...>' (repeatable)")
+    command.add_argument("--lsm", choices=["apparmor", "selinux", "cil"])
+    command.add_argument("--format", choices=formats, default="text")
+    command.add_argument("--output", help="write the report here instead of standard output")
+    command.add_argument("--engine", choices=["automata", "z3"], default="automata",
+                         help=engine)
+    command.add_argument("--no-cache", action="store_true",
+                         help="neither read nor write the cache of compiled policies "
+                         "(~/.cache/lsmsim, or $LSMSIM_CACHE_DIR)")
+    command.add_argument("--budget", type=int, default=None, metavar="N", help=budget)
+    command.add_argument("--rlimit", type=int, default=None,
+                         help="Z3 resource limit per query (deterministic)")
 
 
 def _add_debug(parser: argparse.ArgumentParser, sub) -> None:
