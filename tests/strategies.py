@@ -82,3 +82,23 @@ def ipc_lines(draw) -> str:
     peer = "" if perms in (" (create, bind)",) else draw(st.sampled_from(
         ["", " peer=(label=libvirtd)", " peer=(addr=@b*)"]))
     return f"unix{perms}{conds}{peer},"
+
+
+CHANGE_PROFILE_EXECS = ("/bin/a", "/bin/*", "/bin/{a,b}", "/usr/**", "/bin/a*")
+
+
+@st.composite
+def change_profile_lines(draw, targets, prefixes=("", "", "audit ", "deny "),
+                         execs=(None, *CHANGE_PROFILE_EXECS)) -> str:
+    """One ``change_profile`` rule: a prefix, an optional exec condition (safe or
+    unsafe) and an optional target, each drawn from the choices given (a choice
+    listed twice is drawn twice as often)."""
+    prefix = draw(st.sampled_from(prefixes))
+    words = ["change_profile"]
+    exec_glob = draw(st.sampled_from(execs))
+    if exec_glob:
+        words += [w for w in (draw(st.sampled_from([None, "safe", "unsafe"])), exec_glob) if w]
+    target = draw(st.sampled_from([None, *targets]))
+    if target:
+        words += ["->", target]
+    return prefix + " ".join(words) + ","

@@ -12,26 +12,18 @@ from lsmsim.model.change_profile import ChangeProfileRequest
 from lsmsim.simulate import decide
 from lsmsim.verify.check import check_within
 
+from .strategies import CHANGE_PROFILE_EXECS, change_profile_lines
 from .test_engines_agree import SCALE, _findings, _load
 
-EXECS = ["/bin/a", "/bin/*", "/bin/{a,b}", "/usr/**", "/bin/a*"]
 TARGETS = ["k", "k*", "**", "&k", ":ns:k", "kid", "{k,x}", "c//h", "c//*", "unconfined",
            "u*", "/bin/*", "x"]
 GRANTS = ["/etc/hosts r,", "/etc/** r,", "capability chown,", "signal,", ""]
 PROFILES = ["k", "kid", ":ns:k", "x", "unconfined"]
 
 
-@st.composite
-def change_lines(draw) -> str:
-    prefix = draw(st.sampled_from(["", "", "", "audit ", "deny "]))
-    words = ["change_profile"]
-    exec_glob = draw(st.sampled_from([None, None, *EXECS]))
-    if exec_glob:
-        words += [w for w in (draw(st.sampled_from([None, "safe", "unsafe"])), exec_glob) if w]
-    target = draw(st.sampled_from([None, *TARGETS]))
-    if target:
-        words += ["->", target]
-    return prefix + " ".join(words) + ","
+def change_lines():
+    return change_profile_lines(TARGETS, prefixes=("", "", "", "audit ", "deny "),
+                                execs=(None, None, *CHANGE_PROFILE_EXECS))
 
 
 @st.composite

@@ -16,30 +16,17 @@ from lsmsim.model.change_profile import ChangeProfileRequest
 from lsmsim.simulate import decide, file_permissions
 
 from .helpers import load_text
+from .strategies import change_profile_lines
 from .oracle import apparmor_oracle as aa
 from .test_apparmor_parser_differential import ORACLE_SETTINGS, _compile, _load
 
 pytestmark = aa.pytest_marks()
 
 CHANGE_PROFILE, ONEXEC = 1 << 31, 1 << 30
-EXECS = ["/bin/a", "/bin/*", "/bin/{a,b}", "/usr/**", "/bin/a*"]
 TARGETS = ["foo", "f*", "**", "&foo", ":ns:foo", "/bin/*", "{foo,bar}", "bar//baz", "unconfined"]
 LABELS = ["foo", "fa", "bar", "&foo", ":ns:foo", "/bin/a", "/bin/b", "bar//baz", "unconfined",
           "/usr/x"]
 PATHS = [None, "/bin/a", "/bin/b", "/bin/ab", "/usr/x", "/usr/bin/y"]
-
-
-@st.composite
-def change_lines(draw) -> str:
-    prefix = draw(st.sampled_from(["", "", "audit ", "deny "]))
-    words = ["change_profile"]
-    exec_glob = draw(st.sampled_from([None, *EXECS]))
-    if exec_glob:
-        words += [w for w in (draw(st.sampled_from([None, "safe", "unsafe"])), exec_glob) if w]
-    target = draw(st.sampled_from([None, *TARGETS]))
-    if target:
-        words += ["->", target]
-    return prefix + " ".join(words) + ","
 
 
 def _kernel_allows(compiled, request: ChangeProfileRequest) -> bool:
@@ -53,7 +40,7 @@ def _kernel_allows(compiled, request: ChangeProfileRequest) -> bool:
 
 
 @ORACLE_SETTINGS
-@given(st.lists(change_lines(), min_size=1, max_size=4),
+@given(st.lists(change_profile_lines(TARGETS), min_size=1, max_size=4),
        st.lists(st.tuples(st.sampled_from(LABELS), st.sampled_from(PATHS)), min_size=3,
                 max_size=8))
 def test_change_profile_decisions_equal_the_compiled_dfa(lines, requests):
