@@ -119,3 +119,18 @@ def test_leading_exec_modes_are_safe_unless_marked_unsafe():
 def test_more_of_what_the_parser_refuses(text, needle):
     with pytest.raises(PolicyError, match=needle):
         load_text(text)
+
+
+def test_a_text_parsed_again_keeps_its_own_file_and_errors_are_raised_each_time():
+    """Parses are shared within a process only for the same text under the same name."""
+    from lsmsim.frontends.apparmor.parser import parse_text
+    text = "/t {\n  /a r,\n}\n"
+    first, again, other = (parse_text(text, "a"), parse_text(text, "a"),
+                           parse_text(text, "b"))
+    assert first is again
+    assert first[0].source.file == "a" and other[0].source.file == "b"
+    assert str(first[0].items[0].source) == "a:2:3" and str(other[0].items[0].source) == "b:2:3"
+    for _ in range(2):
+        with pytest.raises(PolicyError) as error:
+            parse_text("/t {\n  /a r\n}\n", "broken")
+        assert str(error.value.position) == "broken:3:1"

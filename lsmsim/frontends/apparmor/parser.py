@@ -299,9 +299,19 @@ def _excerpt(word: str, limit: int = 40) -> str:
 
 def parse_text(text: str, file: str, tables: Path | None = None) -> tuple:
     """Parse one file's text into syntax nodes; errors carry file, line and column.
-    ``tables``: a folder to keep the parser's tables in (see :func:`lark_parser`)."""
+    ``tables``: a folder to keep the parser's tables in (see :func:`lark_parser`).
+    The nodes are immutable and shared: a text parsed before in this process (a child
+    and its parent often include the same abstractions) is not parsed again."""
+    return _parse_once(_parser(tables), text, file)
+
+
+# Keyed on the parser (one per grammar), the whole text and the file name the nodes'
+# sources carry: the nodes depend on nothing else (includes are read afterwards, by
+# the caller). Failures are not kept: a broken text raises afresh each time.
+@lru_cache(maxsize=512)
+def _parse_once(parser: Lark, text: str, file: str) -> tuple:
     try:
-        tree = _parser(tables).parse(text)
+        tree = parser.parse(text)
     except UnexpectedInput as error:
         line = getattr(error, "line", None)
         column = getattr(error, "column", None)
