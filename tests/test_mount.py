@@ -6,9 +6,13 @@ import json
 
 import pytest
 import z3
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import lsmsim
+from lsmsim.automata.dfa import START, LazyDFA
+from lsmsim.automata.encodings import MOUNT_CLASS
+from lsmsim.automata.nfa import TaggedNFA, min_length, utf8
 from lsmsim.errors import PolicyError
 from lsmsim.model.mount import (BIND, MOVE, PRIVATE, RDONLY, REC, REMOUNT, MountRequest,
                                 MountRule)
@@ -19,7 +23,7 @@ from lsmsim.simulate import decide
 from lsmsim.verify.mount_space import MountSpace
 
 from .helpers import load_text
-from .mount_strategies import mount_requests
+from .mount_strategies import mount_requests, mount_rule_lines
 
 
 def _profile(*lines: str):
@@ -212,3 +216,52 @@ def test_kernel_requests_lie_in_the_domain(request):
 def test_requests_the_kernel_never_makes_lie_outside(access):
     space = MountSpace()
     assert z3.is_false(z3.simplify(space.substitute(space.domain(), access)))
+
+
+def _fields_of(request: MountRequest) -> tuple[str, ...]:
+    """The strings MOUNT_CLASS writes ``request`` as (the inverse of its decode)."""
+    code = {"mount": "m", "umount": "u", "pivot_root": "p"}[request.operation]
+    flags = "".join(chr(bit + 1) for bit in sorted(request.flags))
+    return f"{code}\0{request.mountpoint}", request.source, request.fstype, flags
+
+
+def _matched(expressions, text: str) -> frozenset[int]:
+    """The indices of ``expressions`` that match ``text``, read on their DFA."""
+    dfa = LazyDFA(TaggedNFA.of(list(expressions)))
+    state = START
+    for byte in utf8(text):
+        state = dfa.row(state)[dfa.nfa.class_of[byte]]
+    return dfa.tags(state)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(mount_rule_lines(), min_size=1, max_size=3), mount_requests())
+def test_each_string_matched_on_its_own_is_the_rule_matched(lines, request):
+    # An alternative matches a request exactly when it matches every string: the
+    # check joins the strings' signatures on that.
+    try:
+        rules = _profile(*lines).rules_of(MountRule)
+    except PolicyError:
+        assume(False)
+    alternatives = [(rule, a) for rule in rules for a in MOUNT_CLASS.expressions(rule)]
+    texts = _fields_of(request)
+    assert MOUNT_CLASS.decode(*texts) == request
+    both = frozenset(range(len(alternatives)))
+    for index, text in enumerate(texts):
+        both &= _matched([a[index] for _, a in alternatives], text)
+    assert {id(alternatives[t][0]) for t in both} == {id(r) for r in rules if r.matches(request)}
+    parts = frozenset(range(len(MOUNT_CLASS.domain)))
+    for index, text in enumerate(texts):
+        parts &= _matched([part[index] for part in MOUNT_CLASS.domain], text)
+    assert parts, request
+
+
+def test_mount_requests_are_four_strings_bounded_field_by_field():
+    assert MOUNT_CLASS.width == 4
+    assert all(len(part) == 4 for part in MOUNT_CLASS.domain)
+    rule = _profile(f"mount fstype={'x' * 5000} -> /m,").rules[0]
+    alternatives = MOUNT_CLASS.expressions(rule)
+    bounds = [MOUNT_CLASS.max_length(i) for i in range(4)]
+    # The type is longer than the kernel copies: no request can match the rule.
+    assert [min_length(e) > b for e, b in zip(alternatives[0], bounds)] == [
+        False, False, True, False]

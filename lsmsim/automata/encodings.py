@@ -171,20 +171,23 @@ def _flags(pattern: FlagPattern) -> Regex:
     return Seq(tuple(items))
 
 
-def _mount_entry(entry: MountEntry) -> tuple[Regex, Regex]:
-    """The entry's strings: the operation with the mount point, source and filesystem
-    type; and the flag bytes."""
+def _mount_entry(entry: MountEntry) -> tuple[Regex, Regex, Regex, Regex]:
+    """The entry's strings: the operation with the mount point, the source, the
+    filesystem type and the flag bytes. A field the operation has no use for is
+    empty in every request of that operation (see :func:`_mount_domain`), and the
+    entry asks for it empty: the entry matches exactly the requests it matched as
+    the one string the kernel walks."""
     op = Lit(_OPERATION[entry.operation])
+    point = _fields(op, _glob(entry.mountpoint))
     if entry.operation == UMOUNT:
-        return _fields(op, _glob(entry.mountpoint)), EMPTY
+        return point, EMPTY, EMPTY, EMPTY
     if entry.operation == PIVOT_ROOT:
-        return _fields(op, _glob(entry.mountpoint), _glob(entry.source)), EMPTY
+        return point, _glob(entry.source), EMPTY, EMPTY
     fstype = ANY if entry.fstypes is None else Alt(tuple(g.regex for g in entry.fstypes))
-    return (_fields(op, _glob(entry.mountpoint), _glob(entry.source), fstype),
-            _flags(entry.flags))
+    return point, _glob(entry.source), fstype, _flags(entry.flags)
 
 
-def _mount_domain() -> tuple[tuple[Regex, Regex], ...]:
+def _mount_domain() -> tuple[tuple[Regex, Regex, Regex, Regex], ...]:
     path = canonical_path()
     m = Lit("m")
 
@@ -194,43 +197,63 @@ def _mount_domain() -> tuple[tuple[Regex, Regex], ...]:
     change_type = Alt(tuple(
         flags({p}, CHANGE_TYPE_REQUEST_FLAGS - {q for q in PROPAGATION if q <= p})
         for p in sorted(PROPAGATION)))
+    mount_point = _fields(m, path)
     return (
-        (_fields(m, path, EMPTY, EMPTY), flags({REMOUNT}, REQUEST_FLAGS)),
-        (_fields(m, path, path, EMPTY), flags({BIND}, BIND_REQUEST_FLAGS)),
-        (_fields(m, path, EMPTY, EMPTY), change_type),
-        (_fields(m, path, path, EMPTY), flags({MOVE})),
-        (_fields(m, path, ANY, ANY), flags((), REQUEST_FLAGS - NEW_MOUNT_EXCLUDED)),
-        (_fields(Lit("u"), path), EMPTY),
-        (_fields(Lit("p"), path, path), EMPTY),
+        (mount_point, EMPTY, EMPTY, flags({REMOUNT}, REQUEST_FLAGS)),
+        (mount_point, path, EMPTY, flags({BIND}, BIND_REQUEST_FLAGS)),
+        (mount_point, EMPTY, EMPTY, change_type),
+        (mount_point, path, EMPTY, flags({MOVE})),
+        (mount_point, ANY, ANY, flags((), REQUEST_FLAGS - NEW_MOUNT_EXCLUDED)),
+        (_fields(Lit("u"), path), EMPTY, EMPTY, EMPTY),
+        (_fields(Lit("p"), path), path, EMPTY, EMPTY),
     )
 
 
-def _mount_decode(text: str, flags: str) -> MountRequest:
-    op, *fields = text.split("\0")
+def _mount_decode(point: str, source: str, fstype: str, flags: str) -> MountRequest:
+    op, mountpoint = point.split("\0")
     operation = _OPERATION_OF[op]
     if operation == UMOUNT:
-        return MountRequest(UMOUNT, fields[0])
+        return MountRequest(UMOUNT, mountpoint)
     if operation == PIVOT_ROOT:
-        return MountRequest(PIVOT_ROOT, fields[0], fields[1])
-    point, source, fstype = fields
-    return MountRequest(MOUNT, point, source, fstype, frozenset(ord(c) - 1 for c in flags))
+        return MountRequest(PIVOT_ROOT, mountpoint, source)
+    return MountRequest(MOUNT, mountpoint, source, fstype, frozenset(ord(c) - 1 for c in flags))
 
 
 @dataclass(frozen=True)
 class SplitStringClass:
-    """A class whose requests are two independent strings (for mounts: the paths and
-    the flags), each rule alternative and each part of the domain a pair of
-    expressions. Matching both strings is matching the request, so the two are
-    explored apart and their signatures paired, which keeps either DFA from
-    multiplying the other's states."""
+    """A class whose requests are several independent strings (for mounts: the
+    operation with the mount point, the source, the filesystem type and the flags),
+    each rule alternative and each part of the domain a tuple with one expression
+    per string. An alternative matches a request exactly when it matches every one
+    of its strings, so each string is explored on its own and their signatures are
+    joined, which keeps one field's DFA from multiplying another's states.
+
+    ``decode`` takes one text per string; ``max_lengths`` bounds each string as
+    ``StringClass.max_length`` bounds the one string (empty: no bound).
+    """
 
     name: str
     kind: type
-    expressions: Callable[[object], list[tuple[Regex, Regex]]]
-    domain: tuple[tuple[Regex, Regex], ...]
-    decode: Callable[[str, str], object]
+    expressions: Callable[[object], list[tuple[Regex, ...]]]
+    domain: tuple[tuple[Regex, ...], ...]
+    decode: Callable[..., object]
     group: Callable[[object, object], Hashable]
-    max_length: float = float("inf")  # as for StringClass
+    max_lengths: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        if any(len(part) != self.width for part in self.domain):
+            raise ValueError(f"{self.name}: every domain part needs {self.width} strings")
+        if self.max_lengths and len(self.max_lengths) != self.width:
+            raise ValueError(f"{self.name}: one max_length per string")
+
+    @property
+    def width(self) -> int:
+        """How many strings a request is."""
+        return len(self.domain[0])
+
+    def max_length(self, index: int) -> float:
+        """The longest string ``index`` the kernel can hand over."""
+        return self.max_lengths[index] if self.max_lengths else float("inf")
 
 
 # Signals and ptrace: the peer label, then the permission (and signal), each on its own.
@@ -248,5 +271,6 @@ MOUNT_CLASS = SplitStringClass("mount", MountRule,
                                lambda rule: [_mount_entry(e) for e in rule.entries],
                                _mount_domain(), _mount_decode,
                                lambda rule, request: (request.operation, request.kind),
-                               # Paths of at most MAX_PATH bytes, the type a page.
-                               3 * MAX_PATH + 4096)
+                               # Paths of at most MAX_PATH bytes (after the operation
+                               # and its NUL), the type a page, one byte per flag bit.
+                               (MAX_PATH + 2, MAX_PATH, 4096, 32))

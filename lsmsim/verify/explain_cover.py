@@ -30,7 +30,7 @@ from .file_check import HALVES
 from .link_paths import PathFacts as LinkPath, link_decides
 from .named_check import CAPABILITY, NETWORK, Finite
 from .path_check import path_product
-from .string_check import split_sides
+from .string_check import split_signatures
 
 COVERED, EXPANDED, NOT_GRANTED = "covered", "expanded", "not granted"
 
@@ -243,19 +243,13 @@ def cover_strings(ctx: CheckContext, klass: StringClass, child_rules: list,
 
 def cover_split_strings(ctx: CheckContext, klass: SplitStringClass, child_rules: list,
                         parent_rules: list, coverage: Coverage) -> None:
-    """Per permission (mount: per kind of mount) of a class matched as two strings;
-    raises BudgetExhausted."""
-    sides = split_sides(ctx, klass, child_rules, parent_rules)
-    first = _reachable(ctx, list(sides[0]), True)
-    second = _reachable(ctx, list(sides[1]), False)
-    child, parent = sides[0][0], sides[0][1]
-    for (c1, p1, d1), text1 in first.items():
-        if not c1:
-            continue
-        for (c2, p2, d2), text2 in second.items():
-            if d1 & d2:
-                _grant_all(coverage, klass.name, child.items, parent.items, c1 & c2, p1 & p2,
-                           klass.decode(text1, text2))
+    """Per permission (mount: per kind of mount) of a class matched as several
+    strings, on the signatures the check joins; raises BudgetExhausted."""
+    child, parent, signatures = split_signatures(ctx, klass, child_rules, parent_rules,
+                                                 _reachable)
+    for (c_tags, p_tags, _), texts in signatures.items():
+        _grant_all(coverage, klass.name, child.items, parent.items, c_tags, p_tags,
+                   klass.decode(*texts))
 
 
 # -- every class of one pair ------------------------------------------------------------

@@ -3,15 +3,17 @@ unix) decided on automata: one breadth-first search over the child's DFA, the
 parent's DFA and the DFA of the requests the kernel can make, each request written
 as the one string the kernel matches (:mod:`lsmsim.automata.encodings`).
 :func:`lsmsim.model.decision.allowed` decides each side at every reachable state,
-so an empty result is a proof."""
+so an empty result is a proof. A class whose requests are several independent
+strings (mount, signal, ptrace) is searched string by string and the signatures
+joined (:func:`split_signatures`)."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..automata.encodings import StringClass
 from ..automata.dfa import LazyDFA
-from ..automata.nfa import TaggedNFA
-from ..automata.product import BudgetExhausted, Component, ProductSearch
+from ..automata.nfa import TaggedNFA, utf8
+from ..automata.product import BYTE_ORDER, BudgetExhausted, Component, ProductSearch
 from ..automata.profile import TaggedAutomaton, string_automaton
 from ..model.decision import allowed, matching
 from ..simulate.decide import decide
@@ -19,6 +21,11 @@ from .context import CheckContext
 from .result import Denial, Undecided
 
 MAX_WITNESSES_PER_RULE = 64
+# Where each byte comes in the order the search prefers bytes (witness ties).
+_RANK = tuple(BYTE_ORDER.index(b) for b in range(256))
+
+# Explores the product of one string's automata: signatures with their texts.
+Explore = Callable[[CheckContext, list, bool], dict[tuple, str]]
 
 
 def witnessed(ctx: CheckContext, rules, request, group, found: dict[int, set]
@@ -95,52 +102,101 @@ def _explore(ctx: CheckContext, automata: list, prune: bool) -> dict[tuple, str]
 
 
 def split_sides(ctx: CheckContext, klass, child_rules: list, parent_rules: list) -> list[tuple]:
-    """For each of the two strings of ``klass``: the child's, the parent's and the
-    domain's automaton (compiled once per profile, kept in the check's cache)."""
+    """For each string of ``klass``: the child's, the parent's and the domain's
+    automaton (compiled once per profile, kept in the check's cache)."""
     pair, cache = ctx.pair, ctx.automata
     sides = []
-    for half in (0, 1):
-        def pick(rule, half=half):
-            return [alternative[half] for alternative in klass.expressions(rule)]
-        sides.append((
-            cache.keyed((f"{klass.name}:{half}", id(pair.child)), pair.child,
-                        lambda pick=pick: string_automaton(child_rules, pick, klass.max_length)),
-            cache.keyed((f"{klass.name}:{half}", id(pair.parent)), pair.parent,
-                        lambda pick=pick: string_automaton(parent_rules, pick, klass.max_length)),
-            cache.keyed((f"{klass.name}:{half}:domain", 0), klass, lambda half=half: TaggedAutomaton(
-                tuple(range(len(klass.domain))),
-                LazyDFA(TaggedNFA.of([part[half] for part in klass.domain])), None))))
+    for index in range(klass.width):
+        def pick(rule, index=index):
+            return [alternative[index] for alternative in klass.expressions(rule)]
+
+        def build(rules, pick=pick, bound=klass.max_length(index)):
+            return lambda: string_automaton(rules, pick, bound)
+
+        def domain(index=index):
+            parts = [part[index] for part in klass.domain]
+            return TaggedAutomaton(tuple(range(len(parts))), LazyDFA(TaggedNFA.of(parts)), None)
+        name = f"{klass.name}:{index}"
+        sides.append((cache.keyed((name, id(pair.child)), pair.child, build(child_rules)),
+                      cache.keyed((name, id(pair.parent)), pair.parent, build(parent_rules)),
+                      cache.keyed((f"{name}:domain", 0), klass, domain)))
     return sides
+
+
+def split_signatures(ctx: CheckContext, klass, child_rules: list, parent_rules: list,
+                     explore: Explore) -> tuple[TaggedAutomaton, TaggedAutomaton,
+                                                dict[tuple, tuple[str, ...]]]:
+    """The child's and the parent's automata of the first string (their ``items``
+    index alternatives, the same in every string) and the signatures of whole
+    requests of ``klass`` where a child allow alternative matches: (child tags,
+    parent tags, domain parts) with the shortest texts, one per string, shortest
+    first. ``explore`` explores one string (pruned where the child grants nothing);
+    raises :class:`BudgetExhausted`."""
+    sides = split_sides(ctx, klass, child_rules, parent_rules)
+    child, parent = sides[0][0], sides[0][1]
+    grants = frozenset(t for t, rule in enumerate(child.items) if not rule.deny)
+    joined: dict[tuple, tuple] | None = None
+    for side in sides:
+        joined = _join(joined, _ranked(explore(ctx, list(side), True)), grants)
+        if not joined:
+            break
+    # Shortest requests first (the check reports the first witness it meets).
+    ordered = sorted((joined or {}).items(), key=lambda item: item[1][:2])
+    return child, parent, {key: texts for key, (_, _, texts) in ordered}
+
+
+def _ranked(signatures: dict[tuple, str]) -> list[tuple[tuple, int, tuple, str]]:
+    """Each signature with its text, the text's length and its bytes ranked in the
+    order the search prefers them (how a tie between equally short texts is broken)."""
+    return [(key, len(text), tuple(_RANK[b] for b in utf8(text)), text)
+            for key, text in signatures.items()]
+
+
+def _join(partial: dict | None, signatures: list, grants: frozenset[int]) -> dict:
+    """Requests of one more string: every partial request (None: none joined yet)
+    joined with every signature of the string, keeping for each joined signature
+    the texts shortest in all, ties broken string by string in the search's order.
+    The fields are independent: an alternative matches a request when it matches
+    each string, and a request is in a domain part that has each of its strings.
+    A join where no child allow alternative is left, or no domain part, can grant
+    nothing and is dropped."""
+    if partial is None:
+        partial = {(None, None, None): (0, (), ())}
+    out: dict[tuple, tuple] = {}
+    for (c1, p1, d1), (length1, ranks1, texts1) in partial.items():
+        for (c2, p2, d2), length2, ranks2, text in signatures:
+            c = c2 if c1 is None else c1 & c2
+            if not c & grants:
+                continue
+            d = d2 if d1 is None else d1 & d2
+            if not d:
+                continue
+            key = (c, p2 if p1 is None else p1 & p2, d)
+            length, ranks = length1 + length2, ranks1 + (ranks2,)
+            best = out.get(key)
+            if best is None or (length, ranks) < best[:2]:
+                out[key] = (length, ranks, texts1 + (text,))
+    return out
 
 
 def check_split_strings(ctx: CheckContext, klass, child_rules: list,
                         parent_rules: list) -> Iterator[object]:
-    """As :func:`check_strings`, for a class whose requests are two independent
-    strings: each explored on its own, every pair of their signatures decided."""
+    """As :func:`check_strings`, for a class whose requests are several independent
+    strings: each explored on its own, their signatures joined
+    (:func:`split_signatures`) and every joined signature decided."""
     if not any(not r.deny for r in child_rules):
         return
-    pair = ctx.pair
-    sides = split_sides(ctx, klass, child_rules, parent_rules)
     try:
-        # The first string (the paths) decides which rules can match at all: prune there.
-        first = _explore(ctx, list(sides[0]), True)
-        second = _explore(ctx, list(sides[1]), False)
+        child, parent, signatures = split_signatures(ctx, klass, child_rules, parent_rules,
+                                                     _explore)
     except BudgetExhausted as exhausted:
-        yield _unexplored(pair, klass, exhausted)
+        yield _unexplored(ctx.pair, klass, exhausted)
         return
-    child, parent = sides[0][0], sides[0][1]
     found: dict[int, set] = {}
-    seconds = sorted(second.items(), key=lambda item: len(item[1]))
-    for (c1, p1, d1), text1 in sorted(first.items(), key=lambda item: len(item[1])):
-        if not c1:
+    for (tags, parent_tags, _), texts in signatures.items():
+        mine = {id(child.items[t]): child.items[t] for t in sorted(tags)}
+        theirs = [parent.items[t] for t in sorted(parent_tags)]
+        if not mine or not allowed(mine.values(), matching) or allowed(theirs, matching):
             continue
-        for (c2, p2, d2), text2 in seconds:
-            if not d1 & d2:
-                continue  # no kind of request has both strings
-            # Tags index alternatives, the same in both strings' automata.
-            mine = {id(child.items[t]): child.items[t] for t in sorted(c1 & c2)}
-            theirs = [parent.items[t] for t in sorted(p1 & p2)]
-            if not mine or not allowed(mine.values(), matching) or allowed(theirs, matching):
-                continue
-            request = klass.decode(text1, text2)
-            yield from witnessed(ctx, mine.values(), request, klass.group, found)
+        yield from witnessed(ctx, mine.values(), klass.decode(*texts), klass.group, found)
+
