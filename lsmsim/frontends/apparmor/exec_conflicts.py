@@ -21,8 +21,13 @@ from ...model.rules import FileRule, Half
 def _file_conflicts(rules: list[FileRule]) -> Iterator[tuple[FileRule, FileRule]]:
     for half in Half:
         mine = [r for r in rules if r.qualifier.covers(half)]
-        for a, b in combinations(mine, 2):
-            if exec_type(a.exec) != exec_type(b.exec) and a.glob.is_exact == b.glob.is_exact \
+        # Each rule's exec type once, not once per pair; one type throughout (the
+        # usual profile) cannot conflict.
+        types = [exec_type(r.exec) for r in mine]
+        if all(t == types[0] for t in types):
+            continue
+        for (i, a), (j, b) in combinations(enumerate(mine), 2):
+            if types[i] != types[j] and a.glob.is_exact == b.glob.is_exact \
                     and a.glob.may_overlap(b.glob) and intersects(a.glob.regex, b.glob.regex):
                 yield a, b
 
