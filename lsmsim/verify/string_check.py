@@ -106,9 +106,14 @@ def split_sides(ctx: CheckContext, klass, child_rules: list, parent_rules: list)
     automaton (compiled once per profile, kept in the check's cache)."""
     pair, cache = ctx.pair, ctx.automata
     sides = []
+    # Each rule's alternatives, worked out once for all strings.
+    alternatives: dict[int, list[tuple]] = {}
     for index in range(klass.width):
         def pick(rule, index=index):
-            return [alternative[index] for alternative in klass.expressions(rule)]
+            found = alternatives.get(id(rule))
+            if found is None:
+                found = alternatives[id(rule)] = klass.expressions(rule)
+            return [alternative[index] for alternative in found]
 
         def build(rules, pick=pick, bound=klass.max_length(index)):
             return lambda: string_automaton(rules, pick, bound)
@@ -135,13 +140,14 @@ def split_signatures(ctx: CheckContext, klass, child_rules: list, parent_rules: 
     sides = split_sides(ctx, klass, child_rules, parent_rules)
     child, parent = sides[0][0], sides[0][1]
     grants = frozenset(t for t, rule in enumerate(child.items) if not rule.deny)
-    joined: dict[tuple, tuple] | None = None
-    for side in sides:
-        joined = _join(joined, _ranked(explore(ctx, list(side), True)), grants)
-        if not joined:
-            break
+    found = [_ranked(explore(ctx, list(side), True)) for side in sides]
+    # Any order gives the same join; the strings with fewer signatures first keep
+    # the partial joins small.
+    joined: dict[tuple, tuple] = {(None, None, None): (0, ((),) * len(sides), ("",) * len(sides))}
+    for index in sorted(range(len(sides)), key=lambda i: (len(found[i]), i)):
+        joined = _join(joined, found[index], index, grants)
     # Shortest requests first (the check reports the first witness it meets).
-    ordered = sorted((joined or {}).items(), key=lambda item: item[1][:2])
+    ordered = sorted(joined.items(), key=lambda item: item[1][:2])
     return child, parent, {key: texts for key, (_, _, texts) in ordered}
 
 
@@ -152,30 +158,34 @@ def _ranked(signatures: dict[tuple, str]) -> list[tuple[tuple, int, tuple, str]]
             for key, text in signatures.items()]
 
 
-def _join(partial: dict | None, signatures: list, grants: frozenset[int]) -> dict:
-    """Requests of one more string: every partial request (None: none joined yet)
-    joined with every signature of the string, keeping for each joined signature
-    the texts shortest in all, ties broken string by string in the search's order.
-    The fields are independent: an alternative matches a request when it matches
-    each string, and a request is in a domain part that has each of its strings.
-    A join where no child allow alternative is left, or no domain part, can grant
-    nothing and is dropped."""
-    if partial is None:
-        partial = {(None, None, None): (0, (), ())}
+def _join(partial: dict, signatures: list, index: int, grants: frozenset[int]) -> dict:
+    """The partial requests with string ``index`` added: every partial signature
+    (None: nothing known yet) joined with every signature of the string, keeping
+    for each joined signature the texts shortest in all, ties broken string by
+    string in the order the search prefers bytes. The fields are independent: an
+    alternative matches a request when it matches each string, and a request is in
+    a domain part that has each of its strings. A join that leaves no child allow
+    alternative, or no domain part, can grant nothing and is dropped."""
+    by_part: dict[int, list[int]] = {}
+    for i, (key, *_) in enumerate(signatures):
+        for part in key[2]:
+            by_part.setdefault(part, []).append(i)
     out: dict[tuple, tuple] = {}
     for (c1, p1, d1), (length1, ranks1, texts1) in partial.items():
-        for (c2, p2, d2), length2, ranks2, text in signatures:
+        # Only a signature that shares a domain part can join: look at those alone.
+        candidates = range(len(signatures)) if d1 is None else sorted(
+            {i for part in d1 for i in by_part.get(part, ())})
+        for i in candidates:
+            (c2, p2, d2), length2, ranks2, text = signatures[i]
             c = c2 if c1 is None else c1 & c2
             if not c & grants:
                 continue
-            d = d2 if d1 is None else d1 & d2
-            if not d:
-                continue
-            key = (c, p2 if p1 is None else p1 & p2, d)
-            length, ranks = length1 + length2, ranks1 + (ranks2,)
+            key = (c, p2 if p1 is None else p1 & p2, d2 if d1 is None else d1 & d2)
+            length = length1 + length2
+            ranks = ranks1[:index] + (ranks2,) + ranks1[index + 1:]
             best = out.get(key)
             if best is None or (length, ranks) < best[:2]:
-                out[key] = (length, ranks, texts1 + (text,))
+                out[key] = (length, ranks, texts1[:index] + (text,) + texts1[index + 1:])
     return out
 
 
