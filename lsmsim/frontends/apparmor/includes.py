@@ -47,6 +47,10 @@ class IncludeLoader:
         self.roots = [Path(r) for r in roots]
         self.allowed = [_real(d) for d in [*self.roots, self.main_file.parent]]
         self.files_read: list[str] = []
+        # Resolved paths by name: one include is resolved up to three times (the
+        # roots check, the loop check, the stack), and each resolution is a system
+        # call per path component. Kept for one load only.
+        self._reals: dict[str, Path] = {}
         # Folders whose entries decided where an include was found (or not found).
         self.folders_consulted: list[str] = []
 
@@ -56,8 +60,15 @@ class IncludeLoader:
             raise PolicyError("no such file", Position(str(self.main_file), 1, 1))
         return self._read(self.main_file, (), 0)
 
+    def _real(self, path: Path) -> Path:
+        key = str(path)
+        real = self._reals.get(key)
+        if real is None:
+            real = self._reals[key] = _real(path)
+        return real
+
     def _inside_roots(self, path: Path) -> bool:
-        real = _real(path)
+        real = self._real(path)
         return any(real == d or d in real.parents for d in self.allowed)
 
     def _read(self, path: Path, stack: tuple[Path, ...], depth: int) -> tuple:
@@ -67,7 +78,7 @@ class IncludeLoader:
             raise PolicyError(f"cannot read: {error.strerror}", Position(str(path), 1, 1)) from None
         self.files_read.append(str(path))
         nodes = parse_text(text, str(path), self.tables)
-        return self._splice(nodes, (*stack, _real(path)), depth)
+        return self._splice(nodes, (*stack, self._real(path)), depth)
 
     def _splice(self, nodes, stack, depth: int) -> tuple:
         """``nodes`` with includes read in place; ``depth`` counts the includes and
@@ -79,7 +90,7 @@ class IncludeLoader:
                 raise too_deep(node.source.position)
             if isinstance(node, s.Include):
                 for target in self._resolve(node, Path(node.source.file)):
-                    real = _real(target)
+                    real = self._real(target)
                     if real in stack:
                         raise PolicyError(f"include loop: {target} includes itself "
                                           f"(via {' -> '.join(p.name for p in stack)})",
