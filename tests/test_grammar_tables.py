@@ -77,6 +77,17 @@ def test_a_table_for_another_grammar_is_not_trusted(monkeypatch, tmp_path):
     assert parser.parse(SAMPLE).data == "start"
 
 
+def test_a_table_from_another_lark_is_not_trusted(monkeypatch, tmp_path):
+    """Lark's pickled tables are its own format: under another Lark version the
+    shipped table is ignored and the tables are built into the cache folder."""
+    import lark
+    _current("apparmor.lark")
+    monkeypatch.setattr(lark, "__version__", "0.0.0")
+    parser = lark_parser("apparmor.lark", tmp_path / "cache")
+    assert list((tmp_path / "cache").iterdir()), "the shipped table was used"
+    assert parser.parse(SAMPLE).data == "start"
+
+
 def test_a_damaged_table_with_the_right_key_is_not_fatal(monkeypatch, tmp_path):
     """A truncated file whose key matches falls back to building the tables."""
     _current("apparmor.lark")
