@@ -34,8 +34,10 @@ class PathFacts:
     and per half the file permissions ('l' aside) and the exec transition."""
 
     def __init__(self, links: frozenset[int], link_rules: tuple, files: list):
+        matched = {id(link_rules[t]): link_rules[t] for t in links}
         self.as_new = {id(link_rules[2 * (t // 2)]) for t in links if t % 2 == NEW}
         self.as_target = {id(link_rules[2 * (t // 2)]) for t in links if t % 2 == TARGET}
+        self.by_id = matched  # the rules of both roles, by identity
         self.perms, self.modes = {}, {}
         for half in HALVES:
             perms = frozenset(granted_letters(files, half) - {"l"})
@@ -46,8 +48,7 @@ class PathFacts:
 
 
 def link_decides(rules, new: PathFacts, target: PathFacts, half) -> bool:
-    both = new.as_new & target.as_target
-    found = [r for r in rules if id(r) in both] if both else []
+    found = [new.by_id[key] for key in new.as_new & target.as_target]
 
     def subset() -> bool:
         on_new, on_target = new.perms[half], target.perms[half]
