@@ -20,7 +20,10 @@ from lsmsim.model.rules import OtherRule
 from lsmsim.report.audit import audit_line
 from lsmsim.report.model_json import policy_to_json
 from lsmsim.simulate import decide
+from lsmsim.verify.context import CheckContext, Pair
 from lsmsim.verify.mount_space import MountSpace
+from lsmsim.verify.prover import Prover
+from lsmsim.verify.string_check import _explore, split_signatures
 
 from .helpers import load_text
 from .mount_strategies import mount_requests, mount_rule_lines
@@ -265,3 +268,56 @@ def test_mount_requests_are_four_strings_bounded_field_by_field():
     # The type is longer than the kernel copies: no request can match the rule.
     assert [min_length(e) > b for e, b in zip(alternatives[0], bounds)] == [
         False, False, True, False]
+
+
+def _policy(lines):
+    text = "profile p {\n  " + "\n  ".join(lines) + "\n}\n"
+    try:
+        return load_text(text)
+    except PolicyError:
+        assume(False)
+
+
+def _joined(child_policy, parent_policy) -> tuple:
+    pair = Pair(child_policy, child_policy.profiles[0], parent_policy, parent_policy.profiles[0])
+    ctx = CheckContext(pair, Prover())
+    return split_signatures(ctx, MOUNT_CLASS, pair.child.rules_of(MountRule),
+                            pair.parent.rules_of(MountRule), _explore)
+
+
+def _entries(profile) -> list[tuple]:
+    """(rule, entry) per alternative, in the order the automata tag them."""
+    return [(rule, entry) for rule in profile.rules_of(MountRule) for entry in rule.entries]
+
+
+def _signature(request, mine, theirs) -> tuple:
+    """(child alternatives, parent alternatives, domain parts) that match ``request``,
+    read off the model rather than the automata."""
+    texts = _fields_of(request)
+    parts = frozenset(range(len(MOUNT_CLASS.domain)))
+    for index, text in enumerate(texts):
+        parts &= _matched([part[index] for part in MOUNT_CLASS.domain], text)
+    return (frozenset(t for t, (_, entry) in enumerate(mine) if entry.matches(request)),
+            frozenset(t for t, (_, entry) in enumerate(theirs) if entry.matches(request)), parts)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), mount_rule_lines()), min_size=1, max_size=4),
+       st.lists(st.tuples(st.booleans(), mount_rule_lines()), max_size=4),
+       st.lists(mount_requests(), max_size=20))
+def test_joined_signatures_are_those_of_their_requests(child_lines, parent_lines, requests):
+    child = _policy([("deny " if deny else "") + line for deny, line in child_lines])
+    parent = _policy([("deny " if deny else "") + line for deny, line in parent_lines])
+    _, _, signatures = _joined(child, parent)
+    # The same input gives the same texts, in the same order.
+    assert list(_joined(child, parent)[2].items()) == list(signatures.items())
+    mine, theirs = _entries(child.profiles[0]), _entries(parent.profiles[0])
+    for key, texts in signatures.items():
+        assert _signature(MOUNT_CLASS.decode(*texts), mine, theirs) == key
+        assert any(not mine[t][0].deny for t in key[0])  # a join that grants nothing is dropped
+    # Every request a child allow alternative matches has its signature there, with
+    # texts no longer than its own.
+    for request in requests:
+        key = _signature(request, mine, theirs)
+        if any(not mine[t][0].deny for t in key[0]):
+            assert sum(map(len, signatures[key])) <= sum(map(len, _fields_of(request)))
