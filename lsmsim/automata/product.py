@@ -94,11 +94,13 @@ class ProductSearch:
             if None in rows:
                 rows = [dfa.row(s) for dfa, s in zip(dfas, state)]
             # Joint classes come in the order of their most readable byte: the first
-            # class that leads to a successor names it, as the witness should.
-            for successor, byte in zip(zip(*[p(row) for p, row in zip(pick, rows)]),
-                                       representative):
+            # class that leads to a successor names it, as the witness should. A row
+            # has a few distinct successors among many classes: they are told apart
+            # at C speed, and only a new one looks for its first class.
+            joint = list(zip(*[p(row) for p, row in zip(pick, rows)]))
+            for successor in dict.fromkeys(joint):
                 if successor not in previous:
-                    previous[successor] = (state, byte)
+                    previous[successor] = (state, representative[joint.index(successor)])
                     append(successor)
 
     def _liveness(self) -> Callable[[tuple[int, ...]], bool] | None:
