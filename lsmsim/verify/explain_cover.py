@@ -158,9 +158,9 @@ def cover_links(ctx: CheckContext, coverage: Coverage) -> None:
                 continue
             for target_mine, target_theirs in targets.values():
                 mine = as_new & target_mine.as_target
-                if not mine or not link_decides(child_links, new_mine, target_mine, half):
+                if not mine or not link_decides(new_mine, target_mine, half):
                     continue
-                ok = link_decides(parent_links, new_theirs, target_theirs, half)
+                ok = link_decides(new_theirs, target_theirs, half)
                 givers = [by_id[i] for i in new_theirs.as_new & target_theirs.as_target
                           if not by_id[i].deny and by_id[i].qualifier.covers(half)]
                 for rule_id in mine:

@@ -47,7 +47,9 @@ class PathFacts:
             self.modes[half] = applying[0].exec if "x" in perms and applying else None
 
 
-def link_decides(rules, new: PathFacts, target: PathFacts, half) -> bool:
+def link_decides(new: PathFacts, target: PathFacts, half) -> bool:
+    """What one side's link rules decide for a link from the path ``new`` describes to
+    the path ``target`` describes (both facts of the same side)."""
     found = [new.by_id[key] for key in new.as_new & target.as_target]
 
     def subset() -> bool:
@@ -101,8 +103,8 @@ def check_link_paths(ctx: CheckContext) -> Iterator[object]:
         for new_path, new_mine, new_theirs in sorted(news.values(), key=lambda p: len(p[0])):
             for target_path, target_mine, target_theirs in sorted(targets.values(),
                                                                  key=lambda p: len(p[0])):
-                if not link_decides(child_links, new_mine, target_mine, half) or \
-                        link_decides(parent_links, new_theirs, target_theirs, half):
+                if not link_decides(new_mine, target_mine, half) or \
+                        link_decides(new_theirs, target_theirs, half):
                     continue
                 request = LinkRequest(new_path, target_path, half.value == "owner")
                 for rule in allow:
