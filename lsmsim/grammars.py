@@ -106,9 +106,11 @@ def _load_shipped(name: str, identity: dict, options: dict):
     """The parser from the shipped table of ``name``, or None when there is none or its
     key does not match (the grammar, the options, Lark or Python changed)."""
     from lark import Lark
-    from lark.lark import _LOAD_ALLOWED_OPTIONS
 
     try:
+        # Lark's own list of the options a loaded parser takes again (private: another
+        # Lark may not have it, and then the tables are built).
+        from lark.lark import _LOAD_ALLOWED_OPTIONS
         data = shipped_table_file(name).read_bytes()
         key, _, body = data.split(b"\n", 2)  # the key, the identity, the tables
         if key.decode("ascii") != table_key(identity):
