@@ -14,11 +14,10 @@ from lark import Lark, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ...errors import PolicyError, Position
-from ...grammars import grammar_file
+from ...grammars import lark_parser
 from ...model.source import Source
 from ..nesting import MAX_NESTING, too_deep
 
-GRAMMAR = grammar_file("cil.lark")
 
 
 class Quoted(str):
@@ -232,8 +231,7 @@ def _parser() -> tuple[Lark, _ToLists]:
     # runs of lists as single tokens the parser sees few tokens (about 15,000 for a
     # distribution's policy), and lark-cython no longer pays.
     lists = _ToLists()
-    return Lark(GRAMMAR.read_text(), parser="lalr", lexer="basic", transformer=lists,
-                maybe_placeholders=False), lists
+    return lark_parser("cil.lark", transformer=lists), lists
 
 
 def parse_cil(text: str, file: str, words: Words | None = None) -> tuple:

@@ -9,18 +9,17 @@ from lark import Lark, Token, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ...errors import PolicyError, Position
-from ...grammars import grammar_file
+from ...grammars import lark_parser
 from ...model.selinux import XPERM_VALUES, BoolExpr, CExpr
 from ...model.source import Source
 from ..positions import PositionedTransformer
 
-GRAMMAR = grammar_file("selinux.lark")
 
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return Lark(GRAMMAR.read_text(), parser="lalr", lexer="contextual",
-                propagate_positions=True, maybe_placeholders=False)
+    # The options are grammars.PARSER_OPTIONS, which the shipped tables are built with.
+    return lark_parser("selinux.lark")
 
 
 @dataclass(frozen=True)
