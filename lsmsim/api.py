@@ -10,8 +10,7 @@ from .frontends.apparmor import load_apparmor
 from .model.policy import Policy, Profile
 from .model.requests import Request
 from .simulate.decide import Decision, decide
-from .verify.check import (DEFAULT_ENGINE, ENGINES, ContainmentCheck, check_within,
-                           select_profile)
+from .verify.check import DEFAULT_ENGINE, ENGINES, ContainmentCheck, select_profile
 from .verify.context import DEFAULT_BUDGET
 from .verify.prover import DEFAULT_RLIMIT
 from .verify.result import CheckResult
@@ -51,13 +50,14 @@ def check(child: "Policy | SELinuxPolicy", within: "Policy | SELinuxPolicy",
           child_profile: str | None = None, parent_profile: str | None = None,
           rlimit: int = DEFAULT_RLIMIT, booleans: dict[str, bool] | None = None,
           engine: str = DEFAULT_ENGINE, budget: int = DEFAULT_BUDGET,
-          cache: "PolicyCache | None" = None) -> CheckResult:
+          cache: "PolicyCache | None" = None, jobs: int = 1) -> CheckResult:
     """Prove ``child`` within the parent policy ``within``, or list its expansions.
     ``booleans`` fixes SELinux booleans by name (others range over every value).
     For AppArmor, ``engine`` is ``automata`` (default) or ``z3`` and ``budget`` bounds
     the work of the whole check (:class:`lsmsim.verify.context.Budget`); with the
     ``cache`` the policies were loaded from, the automata compiled for them are kept
-    there for the next check."""
+    there for the next check. ``jobs`` above 1 lets an AppArmor check spread each pair's
+    classes over that many processes (the result is the same)."""
     kinds = {not isinstance(child, Policy), not isinstance(within, Policy)}
     if kinds == {True}:
         from .verify.selinux_check import check_selinux
@@ -70,13 +70,11 @@ def check(child: "Policy | SELinuxPolicy", within: "Policy | SELinuxPolicy",
                          "supported yet")
     if booleans:
         raise UsageError("--bool applies to SELinux policies only")
-    if cache is None:
-        return check_within(child, within, child_profile, parent_profile, rlimit, engine,
-                            budget)
-    automata = cache.automata(child, within)
+    automata = cache.automata(child, within) if cache is not None else None
     result = ContainmentCheck(child, within, child_profile, parent_profile, rlimit,
-                              engine=engine, budget=budget, automata=automata).run()
-    cache.save(automata, child, within)
+                              engine=engine, budget=budget, automata=automata, jobs=jobs).run()
+    if cache is not None:
+        cache.save(automata, child, within)
     return result
 
 

@@ -34,7 +34,8 @@ class _Entry:
     automata: dict[tuple, object] = field(default_factory=dict)
 
 
-def _profile_paths(policy) -> dict[str, object]:
+def profile_paths(policy) -> dict[str, object]:
+    """Every profile of ``policy``, hats and children included, by its path ``a//b``."""
     out: dict[str, object] = {}
 
     def walk(prefix: str, profile) -> None:
@@ -92,7 +93,7 @@ class PolicyCache:
             found = self._entries.get(id(policy))
             if found is None:
                 continue
-            profiles = _profile_paths(policy)
+            profiles = profile_paths(policy)
             for (kind, name, *rest), automaton in found[1].automata.items():
                 profile = profiles.get(name)
                 if profile is not None:
@@ -106,7 +107,7 @@ class PolicyCache:
             if found is None:
                 continue
             file, entry = found
-            by_identity = {id(p): name for name, p in _profile_paths(policy).items()}
+            by_identity = {id(p): name for name, p in profile_paths(policy).items()}
             exported = cache.export(by_identity)
             if exported and exported != entry.automata:
                 entry.automata.update(exported)

@@ -49,8 +49,9 @@ def _parser() -> argparse.ArgumentParser:
                "the kernel matches) or z3 (the independent second engine)",
         budget="work bound for one whole check (automaton states; a solver query counts "
                "1,000); running out gives 'undecided'")
-    check.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes for "
-                       "many children (default: the CPU count)")
+    check.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes: for "
+                       "many children, or for the classes of one check (default: the CPU "
+                       "count)")
     check.add_argument("--baseline", metavar="FILE", help="an earlier JSON or SARIF result: "
                        "its findings are unchanged, only new ones fail")
     check.add_argument("--write-baseline", metavar="FILE",
@@ -183,6 +184,14 @@ def _bounds(args) -> dict:
     return kwargs
 
 
+def _jobs(args) -> int:
+    """Processes one check may use: ``--jobs``, else one per CPU."""
+    if args.jobs is not None:
+        return args.jobs
+    from .batch import default_workers
+    return default_workers()
+
+
 def _measuring(args) -> bool:
     return args.measure or args.measure_length is not None or args.paths is not None
 
@@ -237,7 +246,7 @@ def _check(args) -> int:
         child = api.load(args.child[0], args.include, args.lsm, cache=cache)
         parent = api.load(args.parent, args.include, args.lsm, cache=cache)
         result = api.check(child, parent, args.child_profile, args.parent_profile,
-                           cache=cache, **kwargs)
+                           cache=cache, jobs=_jobs(args), **kwargs)
     for warning in caught:
         warnings.warn_explicit(warning.message, warning.category, warning.filename,
                                warning.lineno)

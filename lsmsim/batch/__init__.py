@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 # Reporters, worker processes (and the whole checker they run) are loaded when a run
 # needs them, not at every start: a result answered from the cache needs none.
-_LATER = {"default_workers": "runner", "run_jobs": "runner", "CheckJob": "worker",
+_LATER = {"default_workers": "cpus", "run_jobs": "runner", "CheckJob": "worker",
           "load_parent": "worker", "run_job": "worker", "Run": "output", "emit": "output",
           "PairReport": "pairs", "worst_exit_code": "pairs"}
 

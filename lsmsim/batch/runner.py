@@ -8,14 +8,9 @@ from concurrent.futures import ProcessPoolExecutor
 
 from tqdm import tqdm
 
+from .cpus import default_workers
 from .pairs import PairReport
 from .worker import CheckJob, run_job
-
-
-def default_workers() -> int:
-    """The CPUs this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
-        (os.cpu_count() or 1)
 
 
 def _progress(total: int):

@@ -10,7 +10,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..batch.pairs import worst_exit_code
-from ..batch.runner import default_workers
+from ..batch.cpus import default_workers
 from ..errors import UsageError
 from .executors import run_dask, run_local
 from .pairs_file import read_pairs

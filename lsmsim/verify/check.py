@@ -15,6 +15,7 @@ from .hat_check import check_hats
 from .named_check import check_unmodelled
 from .prover import DEFAULT_RLIMIT, Prover
 from .result import CheckResult, Denial, Subject, Undecided
+from .spread import can_spread, run_spread
 
 ClassCheck = Callable[[CheckContext], Iterator[object]]
 
@@ -52,13 +53,16 @@ class ContainmentCheck:
     (``automata``, the default, or ``z3``); ``checks`` overrides the per-class
     analyses run on each pair of profiles. ``rlimit`` bounds each solver query and
     ``budget`` the whole check (:class:`~lsmsim.verify.context.Budget`); either one
-    running out makes the result undecided, never contained.
+    running out makes the result undecided, never contained. With ``jobs`` above 1,
+    each pair's checks may run in that many forked processes
+    (:mod:`lsmsim.verify.spread`); the result is the same.
     """
 
     def __init__(self, child_policy: Policy, parent_policy: Policy, child: str | None = None,
                  parent: str | None = None, rlimit: int = DEFAULT_RLIMIT,
                  checks: Iterable[ClassCheck] | None = None, engine: str = DEFAULT_ENGINE,
-                 budget: int = DEFAULT_BUDGET, automata: AutomatonCache | None = None):
+                 budget: int = DEFAULT_BUDGET, automata: AutomatonCache | None = None,
+                 jobs: int = 1):
         if engine not in ENGINES:
             raise UsageError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
         self.child_policy = child_policy
@@ -71,6 +75,25 @@ class ContainmentCheck:
         self.budget = Budget(budget, self.prover)
         self.automata = automata if automata is not None else AutomatonCache()
         self.stats = Stats()
+        self.jobs = jobs
+
+    def _findings(self, ctx: CheckContext) -> Iterator[object]:
+        """What every check of one pair finds, in the order of the checks: spread over
+        processes where :mod:`.spread` says that gives the same, else one by one."""
+        spread = run_spread(ctx, self.checks, self.jobs) if can_spread(
+            self.jobs, self.engine) else None
+        if spread is not None:
+            for found in spread:
+                yield from found
+            return
+        pair = ctx.pair
+        for check in self.checks:
+            if self.budget.remaining <= 0:
+                yield Undecided(pair.child.source, (
+                    f"the check's budget ran out before {check.__name__.removeprefix('check_')}"
+                    f" of {pair.child.name} against {pair.parent.name} (raise --budget)"))
+                continue
+            yield from check(ctx)
 
     def run(self) -> CheckResult:
         start_time = time.perf_counter()
@@ -84,25 +107,19 @@ class ContainmentCheck:
             pair = queue.popleft()
             ctx = CheckContext(pair, self.prover, self.automata, self.budget, self.stats,
                                self.engine)
-            for check in self.checks:
-                if self.budget.remaining <= 0:
-                    undecided.append(Undecided(pair.child.source, (
-                        f"the check's budget ran out before {check.__name__.removeprefix('check_')}"
-                        f" of {pair.child.name} against {pair.parent.name} (raise --budget)")))
-                    continue
-                for finding in check(ctx):
-                    match finding:
-                        case Denial():
-                            denials.append(finding)
-                        case Undecided():
-                            undecided.append(finding)
-                        case Warning(message):
-                            warnings.append(message)
-                        case FollowPair(follow):
-                            key = (id(follow.child), id(follow.parent))
-                            if key not in seen:
-                                seen[key] = follow
-                                queue.append(follow)
+            for finding in self._findings(ctx):
+                match finding:
+                    case Denial():
+                        denials.append(finding)
+                    case Undecided():
+                        undecided.append(finding)
+                    case Warning(message):
+                        warnings.append(message)
+                    case FollowPair(follow):
+                        key = (id(follow.child), id(follow.parent))
+                        if key not in seen:
+                            seen[key] = follow
+                            queue.append(follow)
         return CheckResult(
             child=Subject(self.child_policy.file, self.child.name),
             parent=Subject(self.parent_policy.file, self.parent.name),

@@ -23,7 +23,7 @@ from ..simulate.decide import decide
 from .context import CheckContext
 from .file_check import HALVES
 from .link_check import link_denial_reason
-from .path_check import path_product
+from .path_check import PathProduct, path_product
 from .result import Denial, Undecided
 
 NEW, TARGET = 0, 1
@@ -121,3 +121,5 @@ def check_link_paths(ctx: CheckContext) -> Iterator[object]:
                                                      f"{target_path!r} was not confirmed by "
                                                      "the simulator")
 
+
+check_link_paths.shares = PathProduct  # it reads the file check's product

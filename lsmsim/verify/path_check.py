@@ -160,6 +160,10 @@ def check_paths(ctx: CheckContext) -> Iterator[object]:
     yield from _exec_pairs(ctx, product)
 
 
+# What checks read from the path product runs where it was built (lsmsim.verify.spread).
+check_paths.shares = PathProduct
+
+
 def _file_denials(ctx: CheckContext, product: PathProduct) -> Iterator[object]:
     witnessed: dict[int, set[str]] = {}
     for half in HALVES:  # "other" first, as the solver-based check reports
