@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from .detect import detect_lsm
 from .errors import PolicyError, Position, UsageError
-from .frontends.apparmor import load_apparmor
 from .model.policy import Policy, Profile
 from .model.requests import Request
 from .simulate.decide import Decision, decide
@@ -33,8 +32,8 @@ def load(path: str | Path, include: list[str | Path] | tuple = (),
     if lsm == "apparmor":
         if cache is not None:
             return cache.load(path, include,
-                              lambda: load_apparmor(path, include, cache.directory))
-        return load_apparmor(path, include)
+                              lambda: _load_apparmor(path, include, cache.directory))
+        return _load_apparmor(path, include)
     # The SELinux front end is imported only for SELinux policies: a start costs less.
     if lsm == "selinux":
         from .frontends.selinux import load_selinux
@@ -44,6 +43,12 @@ def load(path: str | Path, include: list[str | Path] | tuple = (),
         return load_cil(path)
     raise PolicyError(f"{lsm} policies are not supported by this version of lsmsim",
                       Position(str(path), 1, 1))
+
+
+def _load_apparmor(path, include, tables=None) -> Policy:
+    # The front end is imported only to parse: a policy from the cache needs none.
+    from .frontends.apparmor import load_apparmor
+    return load_apparmor(path, include, tables)
 
 
 def check(child: "Policy | SELinuxPolicy", within: "Policy | SELinuxPolicy",

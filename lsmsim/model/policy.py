@@ -45,10 +45,32 @@ class Profile:
         if it allowed every access of every class."""
         if self.mode.enforcing:
             return self.rules
-        return allow_everything(self.source)
+        memo = self._memo()
+        if "effective" not in memo:
+            memo["effective"] = allow_everything(self.source)
+        return memo["effective"]
 
     def rules_of(self, kind: type) -> tuple:
-        return tuple(r for r in self.effective_rules() if isinstance(r, kind))
+        """The effective rules of ``kind``, in policy order."""
+        memo = self._memo()
+        found = memo.get(kind)
+        if found is None:
+            found = memo[kind] = tuple(r for r in self.effective_rules() if isinstance(r, kind))
+        return found
+
+    def _memo(self) -> dict:
+        # Every check and every simulated request asks for a kind's rules: each is
+        # picked out once, and keeps its identity from one call to the next (checks
+        # key what they found by rule identity). The memo is no field: equality,
+        # hashing and pickles ignore it.
+        memo = self.__dict__.get("_memo_")
+        if memo is None:
+            memo = {}
+            object.__setattr__(self, "_memo_", memo)
+        return memo
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_memo_"}
 
     def child(self, name: str) -> "Profile | None":
         return next((c for c in self.children if c.name == name), None)
