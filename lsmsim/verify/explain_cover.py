@@ -27,7 +27,7 @@ from ..model.task_classes import UsernsRequest, UsernsRule
 from ..simulate.decide import decide
 from .context import CheckContext
 from .file_check import HALVES
-from .link_paths import PathFacts as LinkPath, link_decides
+from .link_paths import link_decides, path_facts
 from .named_check import CAPABILITY, NETWORK, Finite
 from .path_check import path_product
 from .string_check import split_signatures
@@ -134,14 +134,10 @@ def cover_links(ctx: CheckContext, coverage: Coverage) -> None:
                 coverage.expect(rule, "link", "l", half.value)
     parent_links = pair.parent.rules_of(LinkRule)
     product = path_product(ctx)
-    child, parent = product.child_links, product.parent_links
-    child_files, parent_files = product.child, product.parent
     # Paths alike in every fact the decision reads in their role are one: keep one.
     news: dict[tuple, tuple] = {}
     targets: dict[tuple, tuple] = {}
-    for (ctags, ptags, cfiles, pfiles) in product.link_signatures:
-        mine = LinkPath(ctags, child.items, [child_files.items[t] for t in sorted(cfiles)])
-        theirs = LinkPath(ptags, parent.items, [parent_files.items[t] for t in sorted(pfiles)])
+    for _, mine, theirs in path_facts(product):
         facts = tuple((side.perms[h], side.modes[h]) for side in (mine, theirs) for h in HALVES)
         if mine.as_new:
             news.setdefault((frozenset(mine.as_new), frozenset(theirs.as_new), facts),

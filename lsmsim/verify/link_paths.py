@@ -12,13 +12,14 @@ signature makes an empty result a proof. The search is the one the file check ma
 (:func:`lsmsim.verify.path_check.path_product`), which carries the link automata."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..automata.product import BudgetExhausted
-from ..model.decision import (exec_applies, exec_deciders, granted_letters, link_allowed,
+from ..model.decision import (exec_applies, exec_deciders, link_allowed,
                               matching)
 from ..model.exec_type import exec_subset
 from ..model.link import LinkRequest, LinkRule
+from ..model.rules import Half
 from ..simulate.decide import decide
 from .context import CheckContext
 from .file_check import HALVES
@@ -33,18 +34,37 @@ class PathFacts:
     """What one side knows about one path: the link rules matching it in each role,
     and per half the file permissions ('l' aside) and the exec transition."""
 
-    def __init__(self, links: frozenset[int], link_rules: tuple, files: list):
+    def __init__(self, links: frozenset[int], link_rules: tuple, files: list,
+                 letters: Callable[[Half], frozenset[str]]):
         matched = {id(link_rules[t]): link_rules[t] for t in links}
         self.as_new = {id(link_rules[2 * (t // 2)]) for t in links if t % 2 == NEW}
         self.as_target = {id(link_rules[2 * (t // 2)]) for t in links if t % 2 == TARGET}
         self.by_id = matched  # the rules of both roles, by identity
         self.perms, self.modes = {}, {}
         for half in HALVES:
-            perms = frozenset(granted_letters(files, half) - {"l"})
+            perms = letters(half) - {"l"}
             applying = [r for r in exec_deciders(files, half)
                         if exec_applies(r, files, half, matching)]
             self.perms[half] = perms
             self.modes[half] = applying[0].exec if "x" in perms and applying else None
+
+
+def path_facts(product: PathProduct) -> Iterator[tuple[tuple[int, ...], PathFacts, PathFacts]]:
+    """Each link signature of ``product``: its state, the child's facts and the
+    parent's. Many signatures share one side's tags: each side's facts are worked out
+    once, the file letters read off the product's own decisions."""
+    memo: dict[tuple, PathFacts] = {}
+
+    def facts(links, link_automaton, tags, files) -> PathFacts:
+        key = (id(link_automaton), links, tags)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = PathFacts(links, link_automaton.items, files.matched_tags(tags),
+                                          lambda half: product.granted(files, tags, half))
+        return found
+    for (ctags, ptags, cfiles, pfiles), state in product.link_signatures.items():
+        yield (state, facts(ctags, product.child_links, cfiles, product.child),
+               facts(ptags, product.parent_links, pfiles, product.parent))
 
 
 def link_decides(new: PathFacts, target: PathFacts, half) -> bool:
@@ -71,25 +91,11 @@ def check_link_paths(ctx: CheckContext) -> Iterator[object]:
         yield Undecided(pair.child.source, f"link rules of {pair.child.name} were not fully "
                                            f"explored: {exhausted} (raise --budget)")
         return
-    search, signatures = product.search, product.link_signatures
-    child, parent = product.child_links, product.parent_links
-    child_files, parent_files = product.child, product.parent
+    search = product.search
     # Paths that decide alike in either role are one: keep the first (shortest) of each.
     news: dict[tuple, tuple] = {}
     targets: dict[tuple, tuple] = {}
-    # Many signatures share one side's tags: each side's facts are worked out once.
-    facts_of: dict[tuple, PathFacts] = {}
-
-    def path_facts(links, link_rules, tags, files) -> PathFacts:
-        key = (id(link_rules), links, tags)
-        found = facts_of.get(key)
-        if found is None:
-            found = facts_of[key] = PathFacts(links, link_rules.items,
-                                              [files.items[t] for t in sorted(tags)])
-        return found
-    for (ctags, ptags, cfiles, pfiles), state in signatures.items():
-        mine = path_facts(ctags, child, cfiles, child_files)
-        theirs = path_facts(ptags, parent, pfiles, parent_files)
+    for state, mine, theirs in path_facts(product):
         facts = tuple((side.perms[h], side.modes[h]) for side in (mine, theirs) for h in HALVES)
         if mine.as_new:
             news.setdefault((frozenset(mine.as_new), frozenset(theirs.as_new), facts),
