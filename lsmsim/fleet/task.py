@@ -31,15 +31,27 @@ def _deadline(seconds: float | None):
         yield
         return
 
+    expired = []
+
     def expire(signum, frame):
+        expired.append(True)
         raise OverBudget()
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # Raised again every 50 ms: Python drops an exception raised inside a destructor
+    # (a collection that runs Z3's __del__, say), so one alarm may be lost.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        while True:  # an alarm may land here too: disarm until it holds
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                break
+            except OverBudget:
+                continue
         signal.signal(signal.SIGALRM, previous)
+    if expired:  # every raise was lost, and the pair ended past its budget
+        raise OverBudget()
 
 
 def failed_record(pair: FleetPair, exit_code: int, error: str, seconds: float = 0.0) -> dict:
