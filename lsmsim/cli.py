@@ -49,9 +49,9 @@ def _parser() -> argparse.ArgumentParser:
                "the kernel matches) or z3 (the independent second engine)",
         budget="work bound for one whole check (automaton states; a solver query counts "
                "1,000); running out gives 'undecided'")
-    check.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes: for "
-                       "many children, or for the classes of one check (default: the CPU "
-                       "count)")
+    check.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes for "
+                       "many children (default: the CPU count); above 1, one check's "
+                       "classes also run in two processes")
     check.add_argument("--baseline", metavar="FILE", help="an earlier JSON or SARIF result: "
                        "its findings are unchanged, only new ones fail")
     check.add_argument("--write-baseline", metavar="FILE",

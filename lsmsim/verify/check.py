@@ -54,8 +54,8 @@ class ContainmentCheck:
     analyses run on each pair of profiles. ``rlimit`` bounds each solver query and
     ``budget`` the whole check (:class:`~lsmsim.verify.context.Budget`); either one
     running out makes the result undecided, never contained. With ``jobs`` above 1,
-    each pair's checks may run in that many forked processes
-    (:mod:`lsmsim.verify.spread`); the result is the same.
+    each pair's checks may run in two forked processes (:mod:`lsmsim.verify.spread`);
+    the result is the same.
     """
 
     def __init__(self, child_policy: Policy, parent_policy: Policy, child: str | None = None,
@@ -80,8 +80,8 @@ class ContainmentCheck:
     def _findings(self, ctx: CheckContext) -> Iterator[object]:
         """What every check of one pair finds, in the order of the checks: spread over
         processes where :mod:`.spread` says that gives the same, else one by one."""
-        spread = run_spread(ctx, self.checks, self.jobs) if can_spread(
-            self.jobs, self.engine) else None
+        spread = run_spread(ctx, self.checks) if can_spread(self.jobs, self.engine) \
+            else None
         if spread is not None:
             for found in spread:
                 yield from found
