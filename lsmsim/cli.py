@@ -210,7 +210,7 @@ def _check(args) -> int:
         from .batch import Run
         from .stack import check_stack, load_stack
         stack = load_stack(args.stack)
-        result = check_stack(stack, **_bounds(args))
+        result = check_stack(stack, jobs=_jobs(args), **_bounds(args))
         return _emit(Run.of_stack(result, stack), args)
     if not args.child or not args.parent:
         raise LsmsimError("check needs --child FILE and --parent FILE (or a stack manifest)")

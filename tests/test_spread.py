@@ -86,3 +86,14 @@ def test_the_command_line_spreads_by_default_and_reports_the_same(tmp_path):
         return proc.stdout.replace('"from_cache": false', "")
     strip = lambda text: "\n".join(line for line in text.splitlines() if "seconds" not in line)
     assert strip(run("--jobs", "1")) == strip(run()) == strip(run("--jobs", "2"))
+
+
+@pytest.mark.parametrize("manifest", ["libvirt-lxd.toml", "libvirt-lxd-expands.toml"])
+def test_a_stack_spread_over_processes_gives_the_same_layer_pairs(manifest):
+    from lsmsim.stack import check_stack, load_stack
+    stack = load_stack(MODELS / "stacks" / manifest)
+
+    def pairs(jobs: int):
+        return [(p.ancestor, p.child, p.relation, p.result and dataclasses.replace(
+            p.result, elapsed=0.0)) for p in check_stack(stack, jobs=jobs).pairs]
+    assert pairs(2) == pairs(1)

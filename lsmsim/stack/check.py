@@ -117,14 +117,16 @@ def _confirmed(stack: Stack, layer: Layer, ancestor: Layer, result: CheckResult)
 
 
 def check_pair(stack: Stack, layer: Layer, ancestor: Layer, rlimit: int = DEFAULT_RLIMIT,
-               engine: str = DEFAULT_ENGINE, budget: int = DEFAULT_BUDGET) -> CheckResult:
+               engine: str = DEFAULT_ENGINE, budget: int = DEFAULT_BUDGET,
+               jobs: int = 1) -> CheckResult:
     """``layer``'s subject within ``ancestor``'s: of the same LSM, or an AppArmor layer
-    under a SELinux ancestor (:mod:`lsmsim.stack.mixed_check`)."""
+    under a SELinux ancestor (:mod:`lsmsim.stack.mixed_check`); ``jobs`` as for
+    :func:`lsmsim.check`."""
     if layer.lsm == "apparmor" and ancestor.lsm == "selinux":
         result = check_mixed(layer, ancestor, budget)
     elif layer.lsm == "apparmor":
         result = check_within(layer.policy, ancestor.policy, layer.profile.name,
-                              ancestor.profile.name, rlimit, engine, budget)
+                              ancestor.profile.name, rlimit, engine, budget, jobs)
     else:
         projected = project_ancestor(layer.policy, ancestor, _parent_view(stack, layer, ancestor))
         result = check_selinux(layer.policy, projected, rlimit)
@@ -133,11 +135,11 @@ def check_pair(stack: Stack, layer: Layer, ancestor: Layer, rlimit: int = DEFAUL
 
 
 def check_stack(stack: Stack, rlimit: int = DEFAULT_RLIMIT, engine: str = DEFAULT_ENGINE,
-                budget: int = DEFAULT_BUDGET) -> StackResult:
+                budget: int = DEFAULT_BUDGET, jobs: int = 1) -> StackResult:
     """Check every layer against every ancestor it can be compared with: one of its
     own LSM, or a SELinux ancestor of an AppArmor layer, through the ancestor's
-    file_contexts (``engine`` and ``budget`` as for :func:`lsmsim.check`, per pair of
-    layers)."""
+    file_contexts (``engine``, ``budget`` and ``jobs`` as for :func:`lsmsim.check`, per
+    pair of layers)."""
     pairs = []
     for _, child in stack.edges():
         ancestors = stack.ancestors(child.name)
@@ -147,7 +149,7 @@ def check_stack(stack: Stack, rlimit: int = DEFAULT_RLIMIT, engine: str = DEFAUL
             if comparable(child, ancestor):
                 pairs.append(LayerPairResult(ancestor.name, child.name, relation,
                                              check_pair(stack, child, ancestor, rlimit,
-                                                        engine, budget),
+                                                        engine, budget, jobs),
                                              _assumption(child, ancestor)))
             elif ancestor is parent:
                 pairs.append(LayerPairResult(

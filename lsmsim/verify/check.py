@@ -133,7 +133,8 @@ class ContainmentCheck:
 
 def check_within(child: Policy, parent: Policy, child_profile: str | None = None,
                  parent_profile: str | None = None, rlimit: int = DEFAULT_RLIMIT,
-                 engine: str = DEFAULT_ENGINE, budget: int = DEFAULT_BUDGET) -> CheckResult:
+                 engine: str = DEFAULT_ENGINE, budget: int = DEFAULT_BUDGET,
+                 jobs: int = 1) -> CheckResult:
     """Run :class:`ContainmentCheck` and return its result."""
     return ContainmentCheck(child, parent, child_profile, parent_profile, rlimit,
-                            engine=engine, budget=budget).run()
+                            engine=engine, budget=budget, jobs=jobs).run()
