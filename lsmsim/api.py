@@ -62,7 +62,7 @@ def check(child: "Policy | SELinuxPolicy", within: "Policy | SELinuxPolicy",
     the work of the whole check (:class:`lsmsim.verify.context.Budget`); with the
     ``cache`` the policies were loaded from, the automata compiled for them are kept
     there for the next check. ``jobs`` above 1 lets an AppArmor check spread each pair's
-    classes over that many processes (the result is the same)."""
+    classes over two processes (:mod:`lsmsim.verify.spread`; the result is the same)."""
     kinds = {not isinstance(child, Policy), not isinstance(within, Policy)}
     if kinds == {True}:
         from .verify.selinux_check import check_selinux
