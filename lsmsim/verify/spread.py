@@ -25,6 +25,7 @@ import signal
 import sys
 import threading
 import traceback
+import warnings
 from typing import Callable, Iterable, Iterator
 
 from .context import Budget, CheckContext, Stats
@@ -85,7 +86,11 @@ def run_spread(ctx: CheckContext, checks: tuple[ClassCheck, ...]) -> list[list[o
 def _fork(ctx: CheckContext, checks: tuple[ClassCheck, ...], share: list[int]
           ) -> tuple[int, int]:
     read, write = os.pipe()
-    pid = os.fork()
+    with warnings.catch_warnings():
+        # Python 3.12 warns of a fork beside other threads; the command line's only
+        # other thread waits on Ctrl-C, holding nothing the worker needs.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
     if pid:
         os.close(write)
         return pid, read
