@@ -97,10 +97,7 @@ class _Builder:
                 return {first}, {first + len(data) - 1}, False
             case CharSet(ranges) if ranges and ranges[-1][1] > MAX_CHAR:
                 # Characters past one byte are matched as their UTF-8 bytes.
-                low = CharSet(tuple((lo, min(hi, MAX_CHAR)) for lo, hi in ranges if lo <= MAX_CHAR))
-                high = [Lit(chr(c)) for lo, hi in ranges if hi > MAX_CHAR
-                        for c in range(max(lo, MAX_CHAR + 1), hi + 1)]
-                return self.build(Alt((low, *high) if low.ranges else tuple(high)))
+                return self.build(_bytewise(node))
             case CharSet():
                 position = {self._position(node)}
                 return position, set(position), False
@@ -129,6 +126,90 @@ class _Builder:
         raise TypeError(node)
 
 
+class _Unshared(Exception):
+    """An expression the shared construction does not take (a repetition of more
+    than one character): the automaton is built the plain way."""
+
+
+_NONE: frozenset[int] = frozenset()
+
+
+class _SharedBuilder:
+    """Positions made once per future. A position is known by its character set,
+    the positions that may follow it and the tags a match ending on it completes, so
+    expressions that end alike (``/usr/lib/** r,`` and ``/usr/share/** r,``, tagged
+    alike) share their ending, as apparmor_parser factors its expression tree, and
+    the subset construction meets far fewer distinct sets.
+
+    An expression is built from its end: each part is given what follows it (the
+    first positions after it, and the tags completed if nothing does) and returns
+    the same for the part before it."""
+
+    def __init__(self) -> None:
+        self.charsets: list[CharSet] = [CharSet(())]  # position 0: the start
+        self.follow: list[frozenset[int]] = [_NONE]
+        self.tags: list[frozenset[int]] = [_NONE]
+        self.built: set[int] = set()  # the positions of the expression being built
+        self._ids: dict[tuple, int] = {}
+
+    def _position(self, key: tuple, charset: CharSet, follow: frozenset[int],
+                  tags: frozenset[int], loops: bool = False) -> int:
+        position = self._ids.get(key)
+        if position is None:
+            position = self._ids[key] = len(self.charsets)
+            self.charsets.append(charset)
+            self.follow.append(follow | {position} if loops else follow)
+            self.tags.append(tags)
+        self.built.add(position)
+        return position
+
+    def build(self, node: Regex, follow: frozenset[int], tags: frozenset[int]
+              ) -> tuple[frozenset[int], frozenset[int]]:
+        """The first positions of ``node`` followed by (``follow``, ``tags``), and the
+        tags completed when ``node`` matches the empty string."""
+        match node:
+            case Lit(text):
+                for byte in reversed(utf8(text)):
+                    charset = _BYTE[byte]
+                    follow = frozenset((self._position((charset, follow, tags), charset,
+                                                       follow, tags),))
+                    tags = _NONE
+                return follow, tags
+            case CharSet(ranges) if ranges and ranges[-1][1] > MAX_CHAR:
+                return self.build(_bytewise(node), follow, tags)
+            case CharSet(ranges):
+                if not ranges:
+                    return _NONE, _NONE
+                return frozenset((self._position((node, follow, tags), node, follow, tags),)), _NONE
+            case Seq(items):
+                for item in reversed(items):
+                    follow, tags = self.build(item, follow, tags)
+                return follow, tags
+            case Alt(items):
+                firsts: set[int] = set()
+                ends: set[int] = set()
+                for item in items:
+                    first, done = self.build(item, follow, tags)
+                    firsts |= first
+                    ends |= done
+                return frozenset(firsts), frozenset(ends)
+            case Star(CharSet(ranges) as item) if not ranges or ranges[-1][1] <= MAX_CHAR:
+                if not ranges:
+                    return follow, tags
+                loop = self._position(("*", item, follow, tags), item, follow, tags, loops=True)
+                return follow | {loop}, tags
+        raise _Unshared(node)
+
+
+def _bytewise(charset: CharSet) -> Regex:
+    """A character set past one byte as the alternation of its UTF-8 byte strings."""
+    ranges = charset.ranges
+    low = CharSet(tuple((lo, min(hi, MAX_CHAR)) for lo, hi in ranges if lo <= MAX_CHAR))
+    high = [Lit(chr(c)) for lo, hi in ranges if hi > MAX_CHAR
+            for c in range(max(lo, MAX_CHAR + 1), hi + 1)]
+    return Alt((low, *high) if low.ranges else tuple(high))
+
+
 @dataclass(frozen=True)
 class TaggedNFA:
     """The position automaton of several expressions, each tagged with an index.
@@ -137,8 +218,8 @@ class TaggedNFA:
     indexes ``charset_classes``, the byte classes of position ``p``'s character
     (``None`` where that is every class); ``class_of[b]`` is byte ``b``'s class;
     ``tags_of[p]`` the expressions a match ending at ``p`` completes (position 0 for
-    those that match the empty string); ``spans[t]`` the range of expression ``t``'s
-    positions.
+    those that match the empty string); ``spans[t]`` the positions of expression
+    ``t`` (of tag ``t`` where several expressions share one, see :meth:`shared`).
     """
 
     follow: tuple[tuple[int, ...], ...]
@@ -147,7 +228,7 @@ class TaggedNFA:
     charset_of: tuple[int, ...]
     charset_classes: tuple[tuple[int, ...] | None, ...]
     tags_of: dict[int, tuple[int, ...]]
-    spans: tuple[range, ...]
+    spans: tuple[range | frozenset[int], ...]
 
     @staticmethod
     def of(expressions: list[Regex], max_length: float = float("inf")) -> "TaggedNFA":
@@ -166,15 +247,53 @@ class TaggedNFA:
             for position in last | ({0} if nullable else set()):
                 tags_of.setdefault(position, []).append(tag)
             spans.append(range(before, len(builder.charsets)))
+        return TaggedNFA._of_positions(builder.charsets, builder.follow,
+                                       {p: tuple(t) for p, t in tags_of.items()}, tuple(spans))
+
+    @staticmethod
+    def shared(expressions: list[Regex], tags: list[int], max_length: float = float("inf")
+               ) -> "TaggedNFA":
+        """The automaton of ``expressions``, expression ``i`` tagged ``tags[i]`` (several
+        may share a tag), with the positions of equal futures made once (see
+        :class:`_SharedBuilder`). ``spans[t]`` holds the positions of tag ``t``. An
+        expression the shared construction does not take gets the plain automaton,
+        each expression then under its own tag's positions."""
+        builder = _SharedBuilder()
+        count = max(tags, default=-1) + 1
+        spans: list[set[int]] = [set() for _ in range(count)]
+        try:
+            for expression, tag in zip(expressions, tags):
+                if min_length(expression) > max_length:
+                    continue
+                builder.built = spans[tag]
+                first, done = builder.build(expression, _NONE, frozenset((tag,)))
+                builder.follow[0] |= first
+                builder.tags[0] |= done
+        except _Unshared:
+            plain = TaggedNFA.of(expressions, max_length)
+            tags_of = {p: tuple(sorted({tags[t] for t in ts})) for p, ts in plain.tags_of.items()}
+            by_tag: list[set[int]] = [set() for _ in range(count)]
+            for expression, span in enumerate(plain.spans):
+                by_tag[tags[expression]].update(span)
+            return TaggedNFA(plain.follow, plain.class_of, plain.classes, plain.charset_of,
+                             plain.charset_classes, tags_of,
+                             tuple(frozenset(s) for s in by_tag))
+        return TaggedNFA._of_positions(
+            builder.charsets, builder.follow,
+            {p: tuple(sorted(t)) for p, t in enumerate(builder.tags) if t},
+            tuple(frozenset(s) for s in spans))
+
+    @staticmethod
+    def _of_positions(charsets: list[CharSet], follow: list, tags_of: dict[int, tuple[int, ...]],
+                      spans: tuple) -> "TaggedNFA":
         by_charset: dict[CharSet, int] = {}
-        for charset in builder.charsets[1:]:
+        for charset in charsets[1:]:
             by_charset.setdefault(charset, len(by_charset))
         class_of, count = byte_classes(list(by_charset))
         charset_classes = []
         for charset in by_charset:
             classes = {class_of[byte] for lo, hi in charset.ranges for byte in range(lo, hi + 1)}
             charset_classes.append(None if len(classes) == count else tuple(sorted(classes)))
-        charset_of = [0] + [by_charset[c] for c in builder.charsets[1:]]
-        return TaggedNFA(tuple(tuple(sorted(f)) for f in builder.follow), tuple(class_of), count,
-                         tuple(charset_of), tuple(charset_classes),
-                         {p: tuple(t) for p, t in tags_of.items()}, tuple(spans))
+        charset_of = [0] + [by_charset[c] for c in charsets[1:]]
+        return TaggedNFA(tuple(tuple(sorted(f)) for f in follow), tuple(class_of), count,
+                         tuple(charset_of), tuple(charset_classes), tags_of, spans)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..model.decision import file_decision_key
 from ..model.rules import FileRule
 from .dfa import LazyDFA
 from .domain import canonical_path
@@ -44,6 +45,22 @@ def file_automaton(rules: tuple[FileRule, ...]) -> TaggedAutomaton:
     return TaggedAutomaton(rules, LazyDFA(nfa), _live(rules, nfa))
 
 
+def decision_automaton(rules: tuple[FileRule, ...]) -> TaggedAutomaton:
+    """The file rules of a profile as one automaton that tells them apart only by
+    what they decide (:func:`~lsmsim.model.decision.file_decision_key`): a tag stands
+    for every rule with one key, the first of them in policy order stands in for the
+    rest, and rules that end alike share their ending. For the side of a check that
+    asks what a profile decides, never which of its rules did."""
+    keys: dict[tuple, int] = {}
+    tags = [keys.setdefault(file_decision_key(rule), len(keys)) for rule in rules]
+    first: dict[int, FileRule] = {}
+    for tag, rule in zip(tags, rules):
+        first.setdefault(tag, rule)  # tags are numbered in order of first use
+    items = tuple(first.values())
+    nfa = TaggedNFA.shared([r.glob.regex for r in rules], tags, MAX_PATH)
+    return TaggedAutomaton(items, LazyDFA(nfa), _live(items, nfa))
+
+
 def link_automaton(rules: tuple) -> TaggedAutomaton:
     """Link rules as one automaton: tag ``2 i`` is rule ``i``'s new-name glob,
     ``2 i + 1`` its target glob."""
@@ -82,6 +99,7 @@ class AutomatonCache:
     (hats and children have local names, so names do not tell them apart)."""
 
     files: dict[int, tuple[object, TaggedAutomaton]] = field(default_factory=dict)
+    decisions: dict[int, tuple[object, TaggedAutomaton]] = field(default_factory=dict)
     attachments: dict[tuple[int, ...], tuple[list, TaggedAutomaton]] = field(default_factory=dict)
     _domain: LazyDFA | None = None
     by_class: dict[tuple, tuple[object, TaggedAutomaton]] = field(default_factory=dict)
@@ -98,6 +116,14 @@ class AutomatonCache:
         if entry is None:
             entry = self.files[id(profile)] = (profile,
                                                 file_automaton(profile.rules_of(FileRule)))
+        return entry[1]
+
+    def file_decisions(self, profile) -> TaggedAutomaton:
+        """The profile's :func:`decision_automaton`."""
+        entry = self.decisions.get(id(profile))
+        if entry is None:
+            entry = self.decisions[id(profile)] = (
+                profile, decision_automaton(profile.rules_of(FileRule)))
         return entry[1]
 
     def attachment(self, profiles: list) -> TaggedAutomaton:
@@ -130,6 +156,8 @@ class AutomatonCache:
         """Take an automaton compiled earlier for ``profile`` (see :meth:`export`)."""
         if kind == "file":
             self.files[id(profile)] = (profile, automaton)
+        elif kind == "decisions":
+            self.decisions[id(profile)] = (profile, automaton)
         elif kind == "strings":
             self.by_class[(id(profile), rest[0])] = (profile, automaton)
         elif kind == "keyed":
@@ -139,9 +167,10 @@ class AutomatonCache:
         """The automata of the profiles in ``names`` (profile identity → its path
         ``a//b``), keyed so that :meth:`seed` can take them back."""
         out: dict[tuple, TaggedAutomaton] = {}
-        for key, (_, automaton) in self.files.items():
-            if key in names:
-                out[("file", names[key])] = automaton
+        for kind, built in (("file", self.files), ("decisions", self.decisions)):
+            for key, (_, automaton) in built.items():
+                if key in names:
+                    out[(kind, names[key])] = automaton
         for key, (_, automaton) in self.by_class.items():
             if key[0] in names:
                 out[("strings", names[key[0]], key[1])] = automaton

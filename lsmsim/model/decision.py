@@ -87,6 +87,15 @@ def exec_applies(rule: FileRule, rules: Sequence[FileRule], half: Half, match: M
     return logic.all((match(rule), logic.not_(logic.any(match(r) for r in exact))))
 
 
+def file_decision_key(rule: FileRule) -> tuple:
+    """What the decisions above read of a file rule besides whether its glob matches:
+    two rules with equal keys decide alike wherever they match, so one can stand in
+    for the other (an automaton that tells them apart only by this key is smaller).
+    The exactness of a glob counts only where the rule carries an exec transition."""
+    return (rule.perms, rule.qualifier, rule.deny, rule.exec,
+            rule.exec is not None and rule.glob.is_exact)
+
+
 def exec_deciders(rules: Sequence[FileRule], half: Half) -> list[FileRule]:
     """The allow rules of ``half`` that carry an exec transition."""
     return [r for r in rules if not r.deny and r.exec is not None and r.qualifier.covers(half)]

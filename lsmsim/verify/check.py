@@ -55,14 +55,15 @@ class ContainmentCheck:
     ``budget`` the whole check (:class:`~lsmsim.verify.context.Budget`); either one
     running out makes the result undecided, never contained. With ``jobs`` above 1,
     each pair's checks may run in two forked processes (:mod:`lsmsim.verify.spread`);
-    the result is the same.
+    the result is the same. ``parent_rules`` is for analyses that name the parent's
+    rules (explain): see :attr:`CheckContext.parent_rules`.
     """
 
     def __init__(self, child_policy: Policy, parent_policy: Policy, child: str | None = None,
                  parent: str | None = None, rlimit: int = DEFAULT_RLIMIT,
                  checks: Iterable[ClassCheck] | None = None, engine: str = DEFAULT_ENGINE,
                  budget: int = DEFAULT_BUDGET, automata: AutomatonCache | None = None,
-                 jobs: int = 1):
+                 jobs: int = 1, parent_rules: bool = False):
         if engine not in ENGINES:
             raise UsageError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
         self.child_policy = child_policy
@@ -76,6 +77,7 @@ class ContainmentCheck:
         self.automata = automata if automata is not None else AutomatonCache()
         self.stats = Stats()
         self.jobs = jobs
+        self.parent_rules = parent_rules
 
     def _findings(self, ctx: CheckContext) -> Iterator[object]:
         """What every check of one pair finds, in the order of the checks: spread over
@@ -106,7 +108,7 @@ class ContainmentCheck:
         while queue:
             pair = queue.popleft()
             ctx = CheckContext(pair, self.prover, self.automata, self.budget, self.stats,
-                               self.engine)
+                               self.engine, parent_rules=self.parent_rules)
             for finding in self._findings(ctx):
                 match finding:
                     case Denial():

@@ -71,6 +71,9 @@ class CheckContext:
     budget: Budget = field(default_factory=Budget)
     stats: Stats = field(default_factory=Stats)
     engine: str = "automata"  # how string-matching classes are decided: automata | z3
+    # The findings name the parent's rules (explain): its automata tell every rule
+    # apart. Otherwise they tell apart only what the rules decide, which is smaller.
+    parent_rules: bool = False
     # What several checks of this pair read, computed once (e.g. the path product).
     shared: dict = field(default_factory=dict)
 

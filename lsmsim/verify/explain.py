@@ -355,7 +355,7 @@ class ExplainQuery:
         check = ContainmentCheck(self.child_policy, self.parent_policy, self.child, self.parent,
                                  self.rlimit, checks=(*ENGINES[self.engine], explain_rules)
                                  if self.engine in ENGINES else None, engine=self.engine,
-                                 budget=self.budget, automata=self.automata)
+                                 budget=self.budget, automata=self.automata, parent_rules=True)
         result = check.run()
         # Where the budget ran out, the check notes each analysis it skipped: this one
         # is not part of the check and must not change its result.

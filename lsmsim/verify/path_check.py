@@ -44,7 +44,9 @@ class PathProduct:
     def __init__(self, ctx: CheckContext):
         pair, cache = ctx.pair, ctx.automata
         self.child = cache.file(pair.child)
-        self.parent = cache.file(pair.parent)
+        # A check reads what the parent decides; explain names the rules that did.
+        self.parent = cache.file(pair.parent) if ctx.parent_rules \
+            else cache.file_decisions(pair.parent)
         components = [Component(self.child.dfa, True, self.child.live, "grants"),
                       Component(self.parent.dfa), Component(cache.domain, True)]
         self.child_pool = self.parent_pool = []

@@ -105,7 +105,7 @@ def _fork(ctx: CheckContext, checks: tuple[ClassCheck, ...], share: list[int]
             queries = ctx.prover.queries
             budget = Budget(ctx.budget.total, ctx.budget.prover, ctx.budget.states)
             mine = CheckContext(ctx.pair, ctx.prover, ctx.automata, budget, Stats(),
-                                ctx.engine)
+                                ctx.engine, parent_rules=ctx.parent_rules)
             found = {i: list(checks[i](mine)) for i in share}
             message = ("done", found, budget.states - ctx.budget.states,
                        mine.stats.product_states, ctx.prover.queries - queries)
