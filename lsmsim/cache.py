@@ -54,6 +54,7 @@ class PolicyCache:
     def __init__(self, directory: str | Path | None = None):
         self.directory = Path(directory) if directory is not None else default_directory()
         self._entries: dict[int, tuple[Path, _Entry]] = {}
+        self._unsaved: set[int] = set()  # loaded, not found in the cache, not yet written
 
     def _key(self, path: Path, include: list[Path]) -> Path:
         text = "\0".join([__version__, code_fingerprint(), str(FORMAT), str(path.resolve()),
@@ -62,7 +63,7 @@ class PolicyCache:
 
     def load(self, path: str | Path, include, loader):
         """The policy ``loader()`` would return for ``path``, from the cache when the
-        entry is fresh; otherwise ``loader()``'s, then stored."""
+        entry is fresh; otherwise ``loader()``'s, stored by :meth:`save`."""
         path, include = Path(path), [Path(i) for i in include]
         file = self._key(path, include)
         entry = self._read(file)
@@ -82,8 +83,9 @@ class PolicyCache:
         folders = tuple(getattr(policy, "folders_consulted", ()))
         entry = _Entry(FORMAT, {f: file_digest(f) for f in dict.fromkeys(read)}, folders,
                        folder_listing(folders), policy, [w.message for w in caught])
+        # Written by save(), with the automata the check compiles: pickled once.
         self._entries[id(policy)] = (file, entry)
-        self._write(file, entry)
+        self._unsaved.add(id(policy))
         return policy
 
     def automata(self, *policies) -> AutomatonCache:
@@ -100,18 +102,22 @@ class PolicyCache:
                     cache.seed(kind, profile, tuple(rest), automaton)
         return cache
 
-    def save(self, cache: AutomatonCache, *policies) -> None:
-        """Store the automata ``cache`` compiled for the profiles of ``policies``."""
+    def save(self, cache: AutomatonCache | None, *policies) -> None:
+        """Store ``policies`` (those loaded through this cache) with the automata
+        ``cache`` compiled for their profiles."""
         for policy in policies:
             found = self._entries.get(id(policy))
             if found is None:
                 continue
             file, entry = found
-            by_identity = {id(p): name for name, p in profile_paths(policy).items()}
-            exported = cache.export(by_identity)
-            if exported and exported != entry.automata:
+            exported = {}
+            if cache is not None:
+                by_identity = {id(p): name for name, p in profile_paths(policy).items()}
+                exported = cache.export(by_identity)
+            if (exported and exported != entry.automata) or id(policy) in self._unsaved:
                 entry.automata.update(exported)
                 self._write(file, entry)
+                self._unsaved.discard(id(policy))
 
     def _read(self, file: Path) -> _Entry | None:
         entry = read_entry(file)

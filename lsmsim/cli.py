@@ -236,7 +236,9 @@ def _check(args) -> int:
         parent = None
         if args.format == "sarif":  # it names the parent's closest rules: the policy
             from . import api
-            parent = api.load(args.parent, args.include, args.lsm, cache=_policy_cache())
+            cache = _policy_cache()
+            parent = api.load(args.parent, args.include, args.lsm, cache=cache)
+            cache.save(None, parent)
         return _emit(Run.of_check(stored.result(), parent), args)
     from . import api
     from .batch import Run
