@@ -169,18 +169,23 @@ class _SharedBuilder:
         tags completed when ``node`` matches the empty string."""
         match node:
             case Lit(text):
+                ids, built = self._ids, self.built
                 for byte in reversed(utf8(text)):
-                    charset = _BYTE[byte]
-                    follow = frozenset((self._position((charset, follow, tags), charset,
-                                                       follow, tags),))
-                    tags = _NONE
+                    # Keyed by the byte itself: hashing it costs less than its CharSet.
+                    key = (byte, follow, tags)
+                    position = ids.get(key)
+                    if position is None:
+                        position = self._position(key, _BYTE[byte], follow, tags)
+                    built.add(position)
+                    follow, tags = frozenset((position,)), _NONE
                 return follow, tags
             case CharSet(ranges) if ranges and ranges[-1][1] > MAX_CHAR:
                 return self.build(_bytewise(node), follow, tags)
             case CharSet(ranges):
                 if not ranges:
                     return _NONE, _NONE
-                return frozenset((self._position((node, follow, tags), node, follow, tags),)), _NONE
+                key = (ranges, follow, tags)
+                return frozenset((self._position(key, node, follow, tags),)), _NONE
             case Seq(items):
                 for item in reversed(items):
                     follow, tags = self.build(item, follow, tags)
@@ -196,7 +201,7 @@ class _SharedBuilder:
             case Star(CharSet(ranges) as item) if not ranges or ranges[-1][1] <= MAX_CHAR:
                 if not ranges:
                     return follow, tags
-                loop = self._position(("*", item, follow, tags), item, follow, tags, loops=True)
+                loop = self._position(("*", ranges, follow, tags), item, follow, tags, loops=True)
                 return follow | {loop}, tags
         raise _Unshared(node)
 
@@ -286,14 +291,20 @@ class TaggedNFA:
     @staticmethod
     def _of_positions(charsets: list[CharSet], follow: list, tags_of: dict[int, tuple[int, ...]],
                       spans: tuple) -> "TaggedNFA":
-        by_charset: dict[CharSet, int] = {}
+        # Character sets told apart by their ranges: a tuple hashes at C speed.
+        by_ranges: dict[tuple, int] = {}
+        distinct: list[CharSet] = []
+        charset_of = [0]
         for charset in charsets[1:]:
-            by_charset.setdefault(charset, len(by_charset))
-        class_of, count = byte_classes(list(by_charset))
+            index = by_ranges.get(charset.ranges)
+            if index is None:
+                index = by_ranges[charset.ranges] = len(distinct)
+                distinct.append(charset)
+            charset_of.append(index)
+        class_of, count = byte_classes(distinct)
         charset_classes = []
-        for charset in by_charset:
+        for charset in distinct:
             classes = {class_of[byte] for lo, hi in charset.ranges for byte in range(lo, hi + 1)}
             charset_classes.append(None if len(classes) == count else tuple(sorted(classes)))
-        charset_of = [0] + [by_charset[c] for c in charsets[1:]]
         return TaggedNFA(tuple(tuple(sorted(f)) for f in follow), tuple(class_of), count,
                          tuple(charset_of), tuple(charset_classes), tags_of, spans)
