@@ -48,6 +48,18 @@ def test_warm_check_equals_cold_and_reuses_automata(tmp_path):
     assert warm_cache.automata(loaded).decisions, "compiled automata were not kept"
 
 
+def test_automata_of_a_profile_that_enforces_nothing_name_its_rules_after_a_reload(tmp_path):
+    """A complain-mode profile acts as if it allowed everything, by rules made for it.
+    Its automata come back from the cache naming those very rules, so the check of
+    the reloaded policy finds what the first check found, link accesses included."""
+    child, parent, include = _copy_models(tmp_path)
+    child.write_text("profile vm-agent flags=(complain) {\n  capability chown,\n}\n")
+    first = _check(PolicyCache(tmp_path / "cache"), child, parent, include)
+    reloaded = _check(PolicyCache(tmp_path / "cache"), child, parent, include)
+    assert _findings(reloaded) == _findings(first)
+    assert any(access.get("target") is not None for _, access in _findings(first))
+
+
 def test_a_changed_file_is_never_served_from_the_cache(tmp_path):
     child, parent, include = _copy_models(tmp_path)
     cache_dir = tmp_path / "cache"

@@ -61,8 +61,8 @@ class Profile:
     def _memo(self) -> dict:
         # Every check and every simulated request asks for a kind's rules: each is
         # picked out once, and keeps its identity from one call to the next (checks
-        # key what they found by rule identity). The memo is no field: equality,
-        # hashing and pickles ignore it.
+        # key what they found by rule identity). The memo is no field: equality and
+        # hashing ignore it.
         memo = self.__dict__.get("_memo_")
         if memo is None:
             memo = {}
@@ -70,7 +70,14 @@ class Profile:
         return memo
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_memo_"}
+        # A pickle keeps the rules made for a profile that enforces nothing: automata
+        # pickled beside it name those very rules, and a check matches them by
+        # identity. The rest of the memo is picked out again.
+        state = {k: v for k, v in self.__dict__.items() if k != "_memo_"}
+        made = self.__dict__.get("_memo_", {}).get("effective")
+        if made is not None:
+            state["_memo_"] = {"effective": made}
+        return state
 
     def child(self, name: str) -> "Profile | None":
         return next((c for c in self.children if c.name == name), None)
