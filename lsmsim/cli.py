@@ -219,9 +219,12 @@ def _check(args) -> int:
         kwargs["booleans"] = _booleans(args.booleans)
     if many_children(args.child):
         from .batch import check_children
+        from .cache_dir import default_directory
         return _emit(check_children(args.child, args.parent, args.include, args.lsm,
                                     args.child_profile, args.parent_profile, kwargs,
-                                    args.jobs), args)
+                                    args.jobs,
+                                    None if args.no_cache else str(default_directory())),
+                     args)
     results, key = _stored_results(args, kwargs)
     stored = results.get(key) if results is not None else None
     if stored is not None:
@@ -264,14 +267,10 @@ def _stored_results(args, options: dict):
     """The cache of check results and this check's key in it; (None, None) where
     results are not kept: no cache, a measure, or a policy other than AppArmor (only
     AppArmor loads are keyed on every file they read)."""
-    from .detect import detect_lsm
-    if args.no_cache or _measuring(args) or args.booleans or not all(
-            os.path.isfile(p) for p in (args.child[0], args.parent)):
+    from .result_cache import ResultCache, keeps_results
+    if args.no_cache or _measuring(args) or not keeps_results(
+            args.child[0], args.parent, args.lsm, args.booleans):
         return None, None
-    if any(detect_lsm(p) != "apparmor" or (args.lsm not in (None, "apparmor"))
-           for p in (args.child[0], args.parent)):
-        return None, None
-    from .result_cache import ResultCache
     key = ResultCache.key(args.child[0], args.parent, args.include,
                           {**options, "child_profile": args.child_profile,
                            "parent_profile": args.parent_profile})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,15 @@ class StoredResult:
         return dataclasses.replace(pickle.loads(self.pickled), cached=True)
 
 
+def keeps_results(child: str, parent: str, lsm: str | None, booleans) -> bool:
+    """Are results of checking ``child`` within ``parent`` kept? Only for AppArmor
+    policy files: only their loads are keyed on every file they read."""
+    if booleans or lsm not in (None, "apparmor"):
+        return False
+    from .detect import detect_lsm
+    return all(os.path.isfile(p) and detect_lsm(p) == "apparmor" for p in (child, parent))
+
+
 class ResultCache:
     """Check results under ``directory``/results (see the module docstring)."""
 
@@ -82,9 +92,11 @@ class ResultCache:
         return StoredResult(stored.reports, stored.exit_code, tuple(stored.warnings),
                             stored.result)
 
-    def put(self, key: tuple, result, policies, warnings: list[str]) -> None:
-        """Store ``result``, the check of ``policies`` (child and parent), its
-        reports, and the ``warnings`` loading the policies gave."""
+    def put(self, key: tuple, result, policies, warnings: list[str],
+            reports: bool = True) -> None:
+        """Store ``result``, the check of ``policies`` (child and parent), the
+        ``warnings`` loading the policies gave and, with ``reports``, its reports (a
+        run of many pairs reports none alone; a hit renders what it lacks)."""
         from .batch.output import Run
         read = [f for p in policies for f in (p.file, *getattr(p, "files_read", ()))]
         folders = tuple(dict.fromkeys(f for p in policies
@@ -93,4 +105,5 @@ class ResultCache:
         write_entry(self._file(key), _Stored(
             FORMAT, {f: file_digest(f) for f in dict.fromkeys(read)}, folders,
             folder_listing(folders), pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL),
-            warnings, {fmt: run.render(fmt) for fmt in REPORTED}, result.exit_code))
+            warnings, {fmt: run.render(fmt) for fmt in REPORTED} if reports else {},
+            result.exit_code))

@@ -115,6 +115,43 @@ def test_worker_processes_find_what_one_process_finds(folder, report, tmp_path):
     assert len(findings(serial)) == 9
 
 
+def test_a_rerun_takes_unchanged_pairs_from_the_cache(folder, tmp_path, monkeypatch):
+    """A folder checked again: every pair of unchanged files comes from the cache with
+    the same findings; an edited child is checked anew, alone; --no-cache neither
+    reads nor writes the cache."""
+    children = tmp_path / "children"
+    shutil.copytree(folder, children)
+    monkeypatch.setenv("LSMSIM_CACHE_DIR", str(tmp_path / "cache"))
+
+    def run(*extra):
+        code, text = _check(children, tmp_path, "json", "-j", "2", *extra)
+        document = json.loads(text)
+        return code, [(Path(p["child_file"]).name, p.get("child", {}).get("profile"),
+                       p["verdict"], [d["fingerprint"] for d in p.get("denials", [])],
+                       p.get("stats", {}).get("from_cache")) for p in document["pairs"]]
+
+    def cached(pairs):
+        return {(name, profile): from_cache for name, profile, _, _, from_cache in pairs}
+
+    def findings(pairs):
+        return [pair[:4] for pair in pairs]
+    code, first = run()
+    assert not any(cached(first).values())
+    again = run()
+    assert again[0] == code and findings(again[1]) == findings(first)
+    assert cached(again[1]) == {("broken.aa", None): None, ("pair.aa", "one"): True,
+                                ("pair.aa", "two"): True, ("vm-agent-expands.aa", "vm-agent"): True,
+                                ("vm-agent-within.aa", "vm-agent"): True}
+    (children / "pair.aa").write_text(_profile("one") + _profile("two"))
+    code, edited = run()
+    assert cached(edited)[("pair.aa", "two")] is False
+    assert cached(edited)[("vm-agent-expands.aa", "vm-agent")] is True
+    assert [p[2] for p in edited if p[0] == "pair.aa"] == ["contained", "contained"]
+    shutil.rmtree(tmp_path / "cache")
+    assert findings(run("--no-cache")[1]) == findings(edited)
+    assert not (tmp_path / "cache").exists()
+
+
 def test_junit_counts_pairs(folder, tmp_path):
     code, text = _check(folder, tmp_path, "junit", "-j", "2")
     root = ET.fromstring(text)

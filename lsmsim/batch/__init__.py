@@ -35,18 +35,20 @@ def many_children(children: list[str]) -> bool:
 
 def check_children(children: list[str], parent: str, include=(), lsm: str | None = None,
                    child_profile: str | None = None, parent_profile: str | None = None,
-                   options: dict | None = None, workers: int | None = None) -> "Run":
-    """Every child file (folders expanded) within ``parent``, ``workers`` at a time."""
+                   options: dict | None = None, workers: int | None = None,
+                   cache: str | None = None) -> "Run":
+    """Every child file (folders expanded) within ``parent``, ``workers`` at a time;
+    policies, automata and results kept in the folder ``cache`` (None: none kept)."""
     from .output import Run
     from .runner import run_jobs
     from .worker import CheckJob, load_parent
     jobs = [CheckJob(child, parent, tuple(include), lsm, child_profile, parent_profile,
-                     tuple(sorted((options or {}).items())))
+                     tuple(sorted((options or {}).items())), cache)
             for child in child_files(children)]
     start = time.perf_counter()
     pairs = run_jobs(jobs, workers)
     return Run.of_pairs(pairs, time.perf_counter() - start,
-                        lambda file: load_parent(file, tuple(include), lsm))
+                        lambda file: load_parent(file, tuple(include), lsm, cache))
 
 
 __all__ = ["CheckJob", "PairReport", "Run", "check_children", "child_files", "default_workers",
