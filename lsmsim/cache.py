@@ -19,7 +19,7 @@ from .automata.profile import AutomatonCache
 from .cache_dir import (code_fingerprint, default_directory, file_digest, folder_listing,
                         read_entry, write_entry)
 
-FORMAT = 2
+FORMAT = 3
 
 
 @dataclass

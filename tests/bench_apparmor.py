@@ -3,8 +3,8 @@
 Every figure is a ratio measured in one run, so the machine's noise cancels out:
 ``lsmsim check`` in a fresh process (cold: empty cache; proof: the policies' compiled
 automata cached, the proof redone; warm: the cache the cold run left, whose stored
-result answers) against ``apparmor_parser -QKS`` compiling the same two files, median of
-``--repeat`` runs each. Then the scaling of a check against synthetic parents of
+result answers) against ``apparmor_parser -QKS`` compiling the same two files: each of
+``--repeat`` rounds runs all four, and a ratio is the median of the rounds' ratios. Then the scaling of a check against synthetic parents of
 10 ... 10,000 rules (in-process, the exponent fitted on a log-log scale, with the
 compiler's time on the same files), and two cases that used to hang: a parent with
 several hundred literal disk paths under a child glob, and Debian's
@@ -36,50 +36,68 @@ FEATURES = CORPUS / "apparmor" / "parser-tests-3.0.8" / "features_files" / "feat
 PARENT = MODELS / "svirt" / "libvirt-qemu.aa"
 
 
-def _median_seconds(argv: list[str], repeat: int, env: dict | None = None,
-                    before=None) -> tuple[float, int]:
-    times, code = [], 0
-    for _ in range(repeat):
-        if before:
-            before()
-        start = time.perf_counter()
-        proc = subprocess.run(argv, capture_output=True, env=env, timeout=900)
-        times.append(time.perf_counter() - start)
-        code = proc.returncode
-    return statistics.median(times), code
+def _seconds(argv: list[str], env: dict | None = None) -> tuple[float, int]:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, env=env, timeout=900)
+    return time.perf_counter() - start, proc.returncode
 
 
-def _compiler(files: list[Path], include: list[Path], repeat: int) -> float | None:
+def _compiler_argv(files: list[Path], include: list[Path]) -> list[list[str]] | None:
     parser = shutil.which("apparmor_parser") or "/usr/sbin/apparmor_parser"
     if not Path(parser).exists() or not FEATURES.exists():
         return None
-    total = 0.0
-    for file in files:
-        argv = [parser, "-Q", "-K", "-S", "-M", str(FEATURES), "--config-file=/dev/null",
-                *(f"-I{i}" for i in include), str(file)]
-        seconds, code = _median_seconds(argv, repeat)
-        if code != 0:
+    return [[parser, "-Q", "-K", "-S", "-M", str(FEATURES), "--config-file=/dev/null",
+             *(f"-I{i}" for i in include), str(file)] for file in files]
+
+
+def _compiler(files: list[Path], include: list[Path], repeat: int) -> float | None:
+    argvs = _compiler_argv(files, include)
+    if argvs is None:
+        return None
+    times = []
+    for _ in range(repeat):
+        runs = [_seconds(argv) for argv in argvs]
+        if any(code != 0 for _, code in runs):
             return None
-        total += seconds
-    return total
+        times.append(sum(seconds for seconds, _ in runs))
+    return statistics.median(times)
 
 
-def _lsmsim(child: Path, parent: Path, include: list[Path], repeat: int,
-            extra: tuple[str, ...] = ()) -> tuple[float, float, float, int]:
+def _rounds(child: Path, parent: Path, include: list[Path], repeat: int
+            ) -> tuple[dict[str, float], dict[str, float] | None, int]:
+    """Median seconds of lsmsim cold, proof and warm, and median ratios to the
+    compiler. Each round runs the compiler beside the three, so that the ratio of a
+    round compares runs made under the same load (these machines are noisy)."""
     cache = Path(tempfile.mkdtemp(prefix="lsmsim-bench-cache-"))
     env = {**os.environ, "LSMSIM_CACHE_DIR": str(cache)}
     argv = [sys.executable, "-m", "lsmsim", "check", "--child", str(child), "--parent",
-            str(parent), *(a for i in include for a in ("-I", str(i))), "--format", "json",
-            *extra]
-    cold, code = _median_seconds(argv, repeat, env,
-                                 before=lambda: shutil.rmtree(cache, ignore_errors=True))
-    subprocess.run(argv, capture_output=True, env=env, timeout=900)
-    proof, _ = _median_seconds(argv, repeat, env, before=lambda: shutil.rmtree(
-        cache / "results", ignore_errors=True))
-    subprocess.run(argv, capture_output=True, env=env, timeout=900)
-    warm, _ = _median_seconds(argv, repeat, env)
+            str(parent), *(a for i in include for a in ("-I", str(i))), "--format", "json"]
+    compiler = _compiler_argv([child, parent], include)
+    seconds: dict[str, list[float]] = {"cold": [], "proof": [], "warm": [], "compiler": []}
+    ratios: dict[str, list[float]] = {"cold": [], "proof": [], "warm": []}
+    code = 0
+    for _ in range(repeat):
+        shutil.rmtree(cache, ignore_errors=True)
+        cold, code = _seconds(argv, env)
+        shutil.rmtree(cache / "results", ignore_errors=True)
+        proof, _ = _seconds(argv, env)
+        warm, _ = _seconds(argv, env)
+        for name, value in (("cold", cold), ("proof", proof), ("warm", warm)):
+            seconds[name].append(value)
+        if compiler is not None:
+            runs = [_seconds(a) for a in compiler]
+            if any(c != 0 for _, c in runs):
+                compiler = None
+                continue
+            spent = sum(s for s, _ in runs)
+            seconds["compiler"].append(spent)
+            for name, value in (("cold", cold), ("proof", proof), ("warm", warm)):
+                ratios[name].append(value / spent)
     shutil.rmtree(cache, ignore_errors=True)
-    return cold, proof, warm, code
+    medians = {name: statistics.median(values) for name, values in seconds.items() if values}
+    ratio = {name: statistics.median(values) for name, values in ratios.items()} \
+        if compiler is not None else None
+    return medians, ratio, code
 
 
 def _debian(work: Path) -> tuple[Path, Path, Path] | str:
@@ -127,14 +145,13 @@ def table(repeat: int) -> None:
         else:
             rows.append((debian[0], debian[1], [debian[2]]))
         for child, parent, include in rows:
-            cold, proof, warm, code = _lsmsim(child, parent, include, repeat)
-            compiler = _compiler([child, parent], include, repeat)
+            seconds, ratio, code = _rounds(child, parent, include, repeat)
             verdict = {0: "contained", 1: "expansions", 3: "undecided"}.get(code, f"exit {code}")
             name = f"{child.name} / {parent.name}"
-            ratio = (f"{cold / compiler:7.1f} {proof / compiler:7.1f} {warm / compiler:7.1f}"
-                     if compiler else f"{'-':>7} {'-':>7} {'-':>7}")
-            print(f"{name:52} {verdict:10} {cold:7.2f} {proof:7.2f} {warm:7.2f} "
-                  f"{compiler if compiler else float('nan'):8.2f} {ratio}")
+            ratios = (f"{ratio['cold']:7.1f} {ratio['proof']:7.1f} {ratio['warm']:7.1f}"
+                      if ratio else f"{'-':>7} {'-':>7} {'-':>7}")
+            print(f"{name:52} {verdict:10} {seconds['cold']:7.2f} {seconds['proof']:7.2f} "
+                  f"{seconds['warm']:7.2f} {seconds.get('compiler', float('nan')):8.2f} {ratios}")
 
 
 def _synthetic(rules: int, seed: int = 7) -> str:
@@ -224,7 +241,15 @@ def hard_cases() -> None:
               f"{len(result.pairs)} profile pairs, {time.perf_counter() - start:.2f} s")
 
 
+def _compile_package() -> None:
+    """Write lsmsim's bytecode first, as pip does on install: a checkout run with
+    PYTHONDONTWRITEBYTECODE would otherwise compile every module in every run."""
+    import compileall
+    compileall.compile_dir(str(Path(lsmsim.__file__).parent), quiet=1)
+
+
 def main() -> None:
+    _compile_package()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sizes", default="10,100,1000,5000,10000")

@@ -1,6 +1,8 @@
 """Deterministic automata built on demand from a :class:`TaggedNFA`."""
 from __future__ import annotations
 
+import pickle
+
 from .nfa import TaggedNFA
 
 DEAD = 0
@@ -33,14 +35,28 @@ class LazyDFA:
         self._members: dict[int, list[int]] = {}
 
     def __getstate__(self) -> dict:
-        # The index of sets and the rows by reach are rebuilt on demand: smaller files.
-        return {"nfa": self.nfa, "sets": self.sets, "rows": self.rows, "_tags": self._tags}
+        # The tables travel as one string, opened on first use: a cached policy whose
+        # automata a run does not read (its result is cached too) costs only their
+        # bytes. The index of sets and the rows by reach are rebuilt on demand.
+        packed = self.__dict__.get("_packed")
+        if packed is None:
+            packed = pickle.dumps((self.nfa, self.sets, self.rows, self._tags),
+                                  protocol=pickle.HIGHEST_PROTOCOL)
+        return {"packed": packed}
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
+        self.__dict__["_packed"] = state["packed"]
+
+    def __getattr__(self, name: str):
+        # Only called for what the instance lacks: the tables of a packed automaton.
+        packed = self.__dict__.pop("_packed", None)
+        if packed is None:
+            raise AttributeError(name)
+        self.nfa, self.sets, self.rows, self._tags = pickle.loads(packed)
         self.ids = None
         self._by_reach = {}
         self._index_charsets()
+        return getattr(self, name)
 
     def row(self, state: int) -> list[int]:
         row = self.rows[state]
