@@ -86,11 +86,11 @@ def check(child: "Policy | SELinuxPolicy", within: "Policy | SELinuxPolicy",
 def explain(child: Policy, within: Policy, child_profile: str | None = None,
             parent_profile: str | None = None, rlimit: int = DEFAULT_RLIMIT,
             engine: str = DEFAULT_ENGINE, budget: int = DEFAULT_BUDGET,
-            cache: "PolicyCache | None" = None) -> "Explanation":
+            cache: "PolicyCache | None" = None, jobs: int = 1) -> "Explanation":
     """Check ``child`` within ``within`` (arguments as for :func:`check`) and explain
     the verdict: each child rule with the parent rules that cover each of its
     permissions, each denial with the parent rules closest to granting it. AppArmor
-    policies only."""
+    policies only. ``jobs`` spreads each pair's work as :func:`check` does."""
     from .verify.explain import ExplainQuery
     if not isinstance(child, Policy) or not isinstance(within, Policy):
         raise UsageError("explain applies to AppArmor policies only")
@@ -98,7 +98,7 @@ def explain(child: Policy, within: Policy, child_profile: str | None = None,
         raise UsageError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
     automata = cache.automata(child, within) if cache is not None else None
     explanation = ExplainQuery(child, within, child_profile, parent_profile, rlimit, engine,
-                               budget, automata).run()
+                               budget, automata, jobs).run()
     if cache is not None:
         cache.save(automata, child, within)
     return explanation

@@ -77,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
         explain, "explain", ["text", "json"], child="the child policy file",
         engine="how the check decides (the explanation is read off automata)",
         budget="work bound for the check and for the explanation's own search")
+    explain.add_argument("-j", "--jobs", type=int, metavar="N", help="above 1, each pair's "
+                         "classes run in two processes (default: when there are two CPUs)")
 
     simulate = sub.add_parser("simulate", help="decide concrete accesses at every layer of a "
                               "stack (exit 0: all allowed, 1: some denied)")
@@ -321,7 +323,7 @@ def _explain(args) -> int:
         child = api.load(args.child[0], args.include, args.lsm, cache=cache)
         parent = api.load(args.parent, args.include, args.lsm, cache=cache)
         explanation = api.explain(child, parent, args.child_profile, args.parent_profile,
-                                  cache=cache, **_bounds(args))
+                                  cache=cache, jobs=_jobs(args), **_bounds(args))
         run = Run(pairs_of_check(explanation.result), lambda: explanation_to_text(explanation),
                   lambda: explanation_to_dict(explanation))
     return emit(run, args.format, args.output, getattr(args, "baseline", None),

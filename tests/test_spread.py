@@ -53,6 +53,33 @@ def test_a_budget_that_runs_out_cuts_where_it_does_in_turn():
                                                                    budget=budget), budget
 
 
+def _explained(child, parent, jobs: int, **options):
+    from lsmsim.verify.explain import ExplainQuery
+    explanation = ExplainQuery(child, parent, jobs=jobs, **options).run()
+    return dataclasses.replace(explanation,
+                               result=dataclasses.replace(explanation.result, elapsed=0.0))
+
+
+@pytest.mark.parametrize("name", ["lxc-default", "vm-agent-expands"])
+def test_a_spread_explanation_is_the_one_in_turn(name):
+    child, parent = _policies(MODELS / "containers" / f"{name}.aa")
+    alone = _explained(child, parent, 1)
+    assert _explained(child, parent, 2) == alone
+    assert alone.pairs and alone.pairs[0].rules
+
+
+def test_an_explanation_whose_budget_runs_out_is_the_one_in_turn():
+    # Just past the check's own states the explanation's automata need more: the spread
+    # run is given up and the pair checked again in turn, where the budget runs out
+    # before the explanation; what the spread run explained must not stay.
+    child, parent = _policies(MODELS / "containers" / "vm-agent-expands.aa")
+    whole = _result(child, parent, 1).product_states
+    cut, enough = (_explained(child, parent, 1, budget=b) for b in (whole + 1, whole * 2))
+    assert _explained(child, parent, 2, budget=whole + 1) == cut
+    assert _explained(child, parent, 2, budget=whole * 2) == enough
+    assert cut.pairs == () and len(enough.pairs) == len(enough.result.pairs) == 1
+
+
 def test_pairs_to_follow_found_in_a_worker_are_the_parent_process_profiles():
     # change_profile runs in a worker; the pair it leads to is followed here, once.
     child = load_text("profile c { change_profile -> k, }\n"

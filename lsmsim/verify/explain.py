@@ -29,6 +29,7 @@ from .check import DEFAULT_ENGINE, ContainmentCheck, ENGINES
 from .context import DEFAULT_BUDGET, CheckContext
 from .explain_cover import COVERED, EXPANDED, NOT_GRANTED, cover_pair
 from .named_check import GRANTS_NOTHING
+from .path_check import PathProduct
 from .prover import DEFAULT_RLIMIT
 from .result import CheckResult, Denial
 
@@ -336,7 +337,7 @@ class ExplainQuery:
     def __init__(self, child_policy: Policy, parent_policy: Policy, child: str | None = None,
                  parent: str | None = None, rlimit: int = DEFAULT_RLIMIT,
                  engine: str = DEFAULT_ENGINE, budget: int = DEFAULT_BUDGET,
-                 automata: AutomatonCache | None = None):
+                 automata: AutomatonCache | None = None, jobs: int = 1):
         self.child_policy = child_policy
         self.parent_policy = parent_policy
         self.child = child
@@ -345,23 +346,32 @@ class ExplainQuery:
         self.engine = engine
         self.budget = budget
         self.automata = automata
+        self.jobs = jobs
 
     def run(self) -> Explanation:
-        pairs: list[PairExplanation] = []
+        # Each pair's explanation is kept with what its checks share: a spread run that
+        # is given up for a run in turn (lsmsim.verify.spread) clears that, and the
+        # explanation made in it goes too.
+        shared: dict[int, dict] = {}
 
         def explain_rules(ctx: CheckContext) -> Iterator[object]:
-            pairs.append(explain_pair(ctx))
+            ctx.shared[ExplainQuery] = explain_pair(ctx)
+            shared[id(ctx.shared)] = ctx.shared
             yield from ()
+        # It reads the path product: it runs where the file checks do.
+        explain_rules.shares = PathProduct
         check = ContainmentCheck(self.child_policy, self.parent_policy, self.child, self.parent,
                                  self.rlimit, checks=(*ENGINES[self.engine], explain_rules)
                                  if self.engine in ENGINES else None, engine=self.engine,
-                                 budget=self.budget, automata=self.automata, parent_rules=True)
+                                 budget=self.budget, automata=self.automata, jobs=self.jobs,
+                                 parent_rules=True)
         result = check.run()
         # Where the budget ran out, the check notes each analysis it skipped: this one
         # is not part of the check and must not change its result.
         skipped = f"the check's budget ran out before {explain_rules.__name__} "
         result = replace(result, undecided=tuple(u for u in result.undecided
                                                  if not u.reason.startswith(skipped)))
+        pairs = [found[ExplainQuery] for found in shared.values() if ExplainQuery in found]
         return Explanation(result, tuple(with_denials(p, result.denials) for p in pairs),
                            explain_denials(self.parent_policy, result.denials))
 
