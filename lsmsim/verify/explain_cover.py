@@ -146,6 +146,8 @@ def cover_links(ctx: CheckContext, coverage: Coverage) -> None:
             targets.setdefault((frozenset(mine.as_target), frozenset(theirs.as_target), facts),
                                (mine, theirs))
     by_id = {id(r): r for r in (*child_links, *parent_links)}
+    mine_decided: dict = {}
+    theirs_decided: dict = {}
     for half in HALVES:
         allow = {id(r) for r in child_links if not r.deny and r.qualifier.covers(half)}
         for new_mine, new_theirs in news.values():
@@ -154,9 +156,9 @@ def cover_links(ctx: CheckContext, coverage: Coverage) -> None:
                 continue
             for target_mine, target_theirs in targets.values():
                 mine = as_new & target_mine.as_target
-                if not mine or not link_decides(new_mine, target_mine, half):
+                if not mine or not link_decides(new_mine, target_mine, half, mine_decided):
                     continue
-                ok = link_decides(new_theirs, target_theirs, half)
+                ok = link_decides(new_theirs, target_theirs, half, theirs_decided)
                 givers = [by_id[i] for i in new_theirs.as_new & target_theirs.as_target
                           if not by_id[i].deny and by_id[i].qualifier.covers(half)]
                 for rule_id in mine:

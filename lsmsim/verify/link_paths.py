@@ -67,16 +67,22 @@ def path_facts(product: PathProduct) -> Iterator[tuple[tuple[int, ...], PathFact
                facts(ptags, product.parent_links, pfiles, product.parent))
 
 
-def link_decides(new: PathFacts, target: PathFacts, half) -> bool:
+def link_decides(new: PathFacts, target: PathFacts, half, memo: dict | None = None) -> bool:
     """What one side's link rules decide for a link from the path ``new`` describes to
-    the path ``target`` describes (both facts of the same side)."""
-    found = [new.by_id[key] for key in new.as_new & target.as_target]
-
-    def subset() -> bool:
-        on_new, on_target = new.perms[half], target.perms[half]
-        return on_new <= on_target and ("x" not in on_new
-                                        or exec_subset(new.modes[half], target.modes[half]))
-    return link_allowed(found, half, subset, matching)
+    the path ``target`` describes (both facts of the same side). Many pairs of paths
+    match the same rules with the same subset outcome: ``memo`` (one per side) keeps
+    each decision."""
+    keys = new.as_new & target.as_target
+    on_new, on_target = new.perms[half], target.perms[half]
+    subset = on_new <= on_target and ("x" not in on_new
+                                      or exec_subset(new.modes[half], target.modes[half]))
+    key = (frozenset(keys), half, subset)
+    found = memo.get(key) if memo is not None else None
+    if found is None:
+        found = link_allowed([new.by_id[k] for k in keys], half, lambda: subset, matching)
+        if memo is not None:
+            memo[key] = found
+    return found
 
 
 def check_link_paths(ctx: CheckContext) -> Iterator[object]:
@@ -104,13 +110,15 @@ def check_link_paths(ctx: CheckContext) -> Iterator[object]:
             targets.setdefault((frozenset(mine.as_target), frozenset(theirs.as_target), facts),
                                (search.witness(state), mine, theirs))
     done: set[tuple] = set()
+    mine_decided: dict = {}
+    theirs_decided: dict = {}
     for half in HALVES:
         allow = [r for r in child_links if not r.deny and r.qualifier.covers(half)]
         for new_path, new_mine, new_theirs in sorted(news.values(), key=lambda p: len(p[0])):
             for target_path, target_mine, target_theirs in sorted(targets.values(),
                                                                  key=lambda p: len(p[0])):
-                if not link_decides(new_mine, target_mine, half) or \
-                        link_decides(new_theirs, target_theirs, half):
+                if not link_decides(new_mine, target_mine, half, mine_decided) or \
+                        link_decides(new_theirs, target_theirs, half, theirs_decided):
                     continue
                 request = LinkRequest(new_path, target_path, half.value == "owner")
                 for rule in allow:
