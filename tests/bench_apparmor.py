@@ -4,7 +4,9 @@ Every figure is a ratio measured in one run, so the machine's noise cancels out:
 ``lsmsim check`` in a fresh process (cold: empty cache; proof: the policies' compiled
 automata cached, the proof redone; warm: the cache the cold run left, whose stored
 result answers) against ``apparmor_parser -QKS`` compiling the same two files: each of
-``--repeat`` rounds runs all four, and a ratio is the median of the rounds' ratios. Then the scaling of a check against synthetic parents of
+``--repeat`` rounds runs them all, and a ratio is the median of the rounds' ratios.
+"load" is a fresh process that only imports lsmsim and reads the two policies: what
+no cold check can do without. Then the scaling of a check against synthetic parents of
 10 ... 10,000 rules (in-process, the exponent fitted on a log-log scale, with the
 compiler's time on the same files), and two cases that used to hang: a parent with
 several hundred literal disk paths under a child glob, and Debian's
@@ -72,9 +74,14 @@ def _rounds(child: Path, parent: Path, include: list[Path], repeat: int
     env = {**os.environ, "LSMSIM_CACHE_DIR": str(cache)}
     argv = [sys.executable, "-m", "lsmsim", "check", "--child", str(child), "--parent",
             str(parent), *(a for i in include for a in ("-I", str(i))), "--format", "json"]
+    # What no check can do without: start Python, import lsmsim, read both policies.
+    load = [sys.executable, "-c", "import sys, lsmsim; include = sys.argv[3:]; "
+            "lsmsim.load(sys.argv[1], include); lsmsim.load(sys.argv[2], include)",
+            str(child), str(parent), *map(str, include)]
     compiler = _compiler_argv([child, parent], include)
-    seconds: dict[str, list[float]] = {"cold": [], "proof": [], "warm": [], "compiler": []}
-    ratios: dict[str, list[float]] = {"cold": [], "proof": [], "warm": []}
+    seconds: dict[str, list[float]] = {"cold": [], "proof": [], "warm": [], "load": [],
+                                       "compiler": []}
+    ratios: dict[str, list[float]] = {"cold": [], "proof": [], "warm": [], "load": []}
     code = 0
     for _ in range(repeat):
         shutil.rmtree(cache, ignore_errors=True)
@@ -82,7 +89,8 @@ def _rounds(child: Path, parent: Path, include: list[Path], repeat: int
         shutil.rmtree(cache / "results", ignore_errors=True)
         proof, _ = _seconds(argv, env)
         warm, _ = _seconds(argv, env)
-        for name, value in (("cold", cold), ("proof", proof), ("warm", warm)):
+        loaded, _ = _seconds(load, env)
+        for name, value in (("cold", cold), ("proof", proof), ("warm", warm), ("load", loaded)):
             seconds[name].append(value)
         if compiler is not None:
             runs = [_seconds(a) for a in compiler]
@@ -91,7 +99,8 @@ def _rounds(child: Path, parent: Path, include: list[Path], repeat: int
                 continue
             spent = sum(s for s, _ in runs)
             seconds["compiler"].append(spent)
-            for name, value in (("cold", cold), ("proof", proof), ("warm", warm)):
+            for name, value in (("cold", cold), ("proof", proof), ("warm", warm),
+                                ("load", loaded)):
                 ratios[name].append(value / spent)
     shutil.rmtree(cache, ignore_errors=True)
     medians = {name: statistics.median(values) for name, values in seconds.items() if values}
@@ -135,7 +144,8 @@ def _debian(work: Path) -> tuple[Path, Path, Path] | str:
 
 def table(repeat: int) -> None:
     print(f"{'child within parent':52} {'verdict':10} {'cold':>7} {'proof':>7} {'warm':>7} "
-          f"{'compiler':>8} {'cold x':>7} {'proof x':>7} {'warm x':>7}")
+          f"{'load':>7} {'compiler':>8} {'cold x':>7} {'proof x':>7} {'warm x':>7} "
+          f"{'load x':>7}")
     rows = [(MODELS / "containers" / f"{name}.aa", PARENT, [INCLUDE])
             for name in ("vm-agent-within", "vm-agent-expands", "docker-default", "lxc-default")]
     with tempfile.TemporaryDirectory() as tmp:
@@ -148,10 +158,11 @@ def table(repeat: int) -> None:
             seconds, ratio, code = _rounds(child, parent, include, repeat)
             verdict = {0: "contained", 1: "expansions", 3: "undecided"}.get(code, f"exit {code}")
             name = f"{child.name} / {parent.name}"
-            ratios = (f"{ratio['cold']:7.1f} {ratio['proof']:7.1f} {ratio['warm']:7.1f}"
-                      if ratio else f"{'-':>7} {'-':>7} {'-':>7}")
+            ratios = (f"{ratio['cold']:7.1f} {ratio['proof']:7.1f} {ratio['warm']:7.1f} "
+                      f"{ratio['load']:7.1f}" if ratio else f"{'-':>7} {'-':>7} {'-':>7} {'-':>7}")
             print(f"{name:52} {verdict:10} {seconds['cold']:7.2f} {seconds['proof']:7.2f} "
-                  f"{seconds['warm']:7.2f} {seconds.get('compiler', float('nan')):8.2f} {ratios}")
+                  f"{seconds['warm']:7.2f} {seconds['load']:7.2f} "
+                  f"{seconds.get('compiler', float('nan')):8.2f} {ratios}")
 
 
 def _synthetic(rules: int, seed: int = 7) -> str:
