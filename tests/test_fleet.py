@@ -114,6 +114,52 @@ def test_crashing_pair_is_recorded_and_the_fleet_goes_on(tmp_path, monkeypatch):
     assert summary.exit_code == 4
 
 
+class _PoolThatBreaks:
+    """A process pool that runs each pair at once, in this process, until its
+    ``breaks_at``-th submit, which it refuses as a pool whose worker died refuses."""
+
+    breaks_at = 3
+    submitted = 0
+
+    def __init__(self, max_workers):
+        self.broken = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
+        type(self).submitted += 1
+        if self.broken or type(self).submitted == self.breaks_at:
+            self.broken = True
+            raise BrokenProcessPool("a worker died")
+        future = Future()
+        future.set_result(fn(*args))
+        return future
+
+
+def test_a_pair_a_broken_pool_refuses_is_run_by_the_next(tmp_path, monkeypatch):
+    """The pool breaks between two pairs; the pair it refused must not be lost."""
+    monkeypatch.setattr(executors, "ProcessPoolExecutor", _PoolThatBreaks)
+    monkeypatch.setattr(_PoolThatBreaks, "submitted", 0)
+    (tmp_path / "p.aa").write_text("profile p {\n  capability chown,\n}\n")
+    names = ["a", "b", "c", "d", "e"]
+    for name in names:
+        (tmp_path / f"{name}.aa").write_text(f"profile x{name} {{\n  capability chown,\n}}\n")
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps({"id": n, "child": f"{n}.aa", "parent": "p.aa"}) + "\n"
+                             for n in names))
+    summary = run_fleet(pairs, workers=1)
+    records = _records(tmp_path / "pairs.results.jsonl")
+    assert sorted(records) == names
+    assert {v[:2] for v in records.values()} == {("contained", 0)}
+    assert summary.exit_code == 0
+
+
 def test_over_budget_pair_is_undecided(tmp_path):
     """A pair past its wall-clock budget is recorded as undecided (exit 3)."""
     pairs = tmp_path / "pairs.jsonl"

@@ -36,8 +36,10 @@ def run_local(pairs: list[FleetPair], workers: int, options: dict,
             try:
                 while pending or running:
                     while pending and len(running) < 2 * workers:
-                        pair = pending.pop(0)
-                        running[pool.submit(run_pair, pair, options, seconds)] = pair
+                        # Taken off the list only once submitted: a pool that broke
+                        # meanwhile refuses it, and the next pool runs it.
+                        future = pool.submit(run_pair, pending[0], options, seconds)
+                        running[future] = pending.pop(0)
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in done:
                         record = future.result()  # raises while the pair is in running
