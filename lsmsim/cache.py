@@ -119,6 +119,12 @@ class PolicyCache:
                 self._write(file, entry)
                 self._unsaved.discard(id(policy))
 
+    def forget(self, *policies) -> None:
+        """Let go of ``policies``: a run over many children keeps only its parents."""
+        for policy in policies:
+            self._entries.pop(id(policy), None)
+            self._unsaved.discard(id(policy))
+
     def _read(self, file: Path) -> _Entry | None:
         entry = read_entry(file)
         return entry if isinstance(entry, _Entry) and entry.format == FORMAT else None

@@ -152,6 +152,30 @@ def test_a_rerun_takes_unchanged_pairs_from_the_cache(folder, tmp_path, monkeypa
     assert not (tmp_path / "cache").exists()
 
 
+def test_a_worker_keeps_no_child_once_its_pairs_are_checked(folder, tmp_path, monkeypatch):
+    """A worker checks many children within one parent: the cache it reads them
+    through keeps the parent, and lets each child go once its pairs are done."""
+    import gc
+    import weakref
+    from lsmsim.batch.worker import CheckJob, run_job
+    loaded = []
+    real_load = lsmsim.api.load
+
+    def load(path, *args, **kwargs):
+        policy = real_load(path, *args, **kwargs)
+        loaded.append((Path(path).name, weakref.ref(policy)))
+        return policy
+    monkeypatch.setattr(lsmsim.api, "load", load)
+    cache = str(tmp_path / "cache")
+    for name in ("vm-agent-within.aa", "vm-agent-expands.aa"):
+        (report,) = run_job(CheckJob(str(folder / name), str(PARENT), (str(INCLUDE),),
+                                     cache=cache))
+        assert report.result is not None
+    gc.collect()
+    alive = {name for name, ref in loaded if ref() is not None}
+    assert alive == {PARENT.name}
+
+
 def test_junit_counts_pairs(folder, tmp_path):
     code, text = _check(folder, tmp_path, "junit", "-j", "2")
     root = ET.fromstring(text)

@@ -99,13 +99,17 @@ def run_job(job: CheckJob) -> tuple[PairReport, ...]:
     try:
         parent = load_parent(job.parent, tuple(job.include), job.lsm, job.cache)
         child = api.load(job.child, list(job.include), job.lsm, cache=policy_cache(job.cache))
-        reports = []
-        for profile in _profiles(child, job):
-            result = _result(job, child, parent, profile)
-            reports.append(PairReport(job.child, job.parent, result,
-                                      seconds=time.perf_counter() - start))
-            start = time.perf_counter()
-        return tuple(reports)
+        try:
+            reports = []
+            for profile in _profiles(child, job):
+                result = _result(job, child, parent, profile)
+                reports.append(PairReport(job.child, job.parent, result,
+                                          seconds=time.perf_counter() - start))
+                start = time.perf_counter()
+            return tuple(reports)
+        finally:
+            if job.cache is not None:
+                policy_cache(job.cache).forget(child)
     except LsmsimError as error:
         message = str(error) if getattr(error, "position", None) else f"{job.child}: {error}"
         return (replace(failed, error=message, error_code=EXIT_USAGE),)
