@@ -98,16 +98,20 @@ def _crash_on_marked(pair, options, seconds):
     return run_pair(pair, options, seconds)
 
 
-def test_crashing_pair_is_recorded_and_the_fleet_goes_on(tmp_path, monkeypatch):
-    monkeypatch.setattr(executors, "run_pair", _crash_on_marked)
-    (tmp_path / "p.aa").write_text("profile p {\n  capability chown,\n}\n")
-    names = ["a", "crash", "b", "c", "d"]
+def _contained_pairs(folder: Path, names: list[str]) -> Path:
+    """A pairs file of one small child per name, each within the same parent."""
+    (folder / "p.aa").write_text("profile p {\n  capability chown,\n}\n")
     for name in names:
-        (tmp_path / f"{name}.aa").write_text(f"profile x{name} {{\n  capability chown,\n}}\n")
-    pairs = tmp_path / "pairs.jsonl"
+        (folder / f"{name}.aa").write_text(f"profile x{name} {{\n  capability chown,\n}}\n")
+    pairs = folder / "pairs.jsonl"
     pairs.write_text("".join(json.dumps({"id": n, "child": f"{n}.aa", "parent": "p.aa"}) + "\n"
                              for n in names))
-    summary = run_fleet(pairs, workers=2)
+    return pairs
+
+
+def test_crashing_pair_is_recorded_and_the_fleet_goes_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(executors, "run_pair", _crash_on_marked)
+    summary = run_fleet(_contained_pairs(tmp_path, ["a", "crash", "b", "c", "d"]), workers=2)
     records = _records(tmp_path / "pairs.results.jsonl")
     assert records.pop("crash")[:2] == ("error", 4)
     assert {v[:2] for v in records.values()} == {("contained", 0)} and len(records) == 4
@@ -146,14 +150,8 @@ def test_a_pair_a_broken_pool_refuses_is_run_by_the_next(tmp_path, monkeypatch):
     """The pool breaks between two pairs; the pair it refused must not be lost."""
     monkeypatch.setattr(executors, "ProcessPoolExecutor", _PoolThatBreaks)
     monkeypatch.setattr(_PoolThatBreaks, "submitted", 0)
-    (tmp_path / "p.aa").write_text("profile p {\n  capability chown,\n}\n")
     names = ["a", "b", "c", "d", "e"]
-    for name in names:
-        (tmp_path / f"{name}.aa").write_text(f"profile x{name} {{\n  capability chown,\n}}\n")
-    pairs = tmp_path / "pairs.jsonl"
-    pairs.write_text("".join(json.dumps({"id": n, "child": f"{n}.aa", "parent": "p.aa"}) + "\n"
-                             for n in names))
-    summary = run_fleet(pairs, workers=1)
+    summary = run_fleet(_contained_pairs(tmp_path, names), workers=1)
     records = _records(tmp_path / "pairs.results.jsonl")
     assert sorted(records) == names
     assert {v[:2] for v in records.values()} == {("contained", 0)}
