@@ -2,7 +2,6 @@
 progress bar on a terminal."""
 from __future__ import annotations
 
-import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 

@@ -19,7 +19,6 @@ from ...model.source import Source
 from ..nesting import MAX_NESTING, too_deep
 
 
-
 class Quoted(str):
     """A quoted string (a file name or path), kept apart from symbols."""
 

@@ -15,7 +15,6 @@ from ...model.source import Source
 from ..positions import PositionedTransformer
 
 
-
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     # The options are grammars.PARSER_OPTIONS, which the shipped tables are built with.
