@@ -27,7 +27,7 @@ from ..model.task_classes import UsernsRequest, UsernsRule
 from ..simulate.decide import decide
 from .context import CheckContext
 from .file_check import HALVES
-from .link_paths import link_decides, path_facts
+from .link_paths import link_decides, link_roles
 from .named_check import CAPABILITY, NETWORK, Finite
 from .path_check import path_product
 from .string_check import split_signatures
@@ -133,28 +133,19 @@ def cover_links(ctx: CheckContext, coverage: Coverage) -> None:
             if not rule.deny and rule.qualifier.covers(half):
                 coverage.expect(rule, "link", "l", half.value)
     parent_links = pair.parent.rules_of(LinkRule)
-    product = path_product(ctx)
-    # Paths alike in every fact the decision reads in their role are one: keep one.
-    news: dict[tuple, tuple] = {}
-    targets: dict[tuple, tuple] = {}
-    for _, mine, theirs in path_facts(product):
-        facts = tuple((side.perms[h], side.modes[h]) for side in (mine, theirs) for h in HALVES)
-        if mine.as_new:
-            news.setdefault((frozenset(mine.as_new), frozenset(theirs.as_new), facts),
-                            (mine, theirs))
-        if mine.as_target:
-            targets.setdefault((frozenset(mine.as_target), frozenset(theirs.as_target), facts),
-                               (mine, theirs))
+    # Paths alike in every fact the decision reads in their role are one.
+    news, targets = ([(mine, theirs) for _, mine, theirs in roles.values()]
+                     for roles in link_roles(path_product(ctx)))
     by_id = {id(r): r for r in (*child_links, *parent_links)}
     mine_decided: dict = {}
     theirs_decided: dict = {}
     for half in HALVES:
         allow = {id(r) for r in child_links if not r.deny and r.qualifier.covers(half)}
-        for new_mine, new_theirs in news.values():
+        for new_mine, new_theirs in news:
             as_new = new_mine.as_new & allow
             if not as_new:
                 continue
-            for target_mine, target_theirs in targets.values():
+            for target_mine, target_theirs in targets:
                 mine = as_new & target_mine.as_target
                 if not mine or not link_decides(new_mine, target_mine, half, mine_decided):
                     continue

@@ -36,10 +36,9 @@ class PathFacts:
 
     def __init__(self, links: frozenset[int], link_rules: tuple, files: list,
                  letters: Callable[[Half], frozenset[str]]):
-        matched = {id(link_rules[t]): link_rules[t] for t in links}
         self.as_new = {id(link_rules[2 * (t // 2)]) for t in links if t % 2 == NEW}
         self.as_target = {id(link_rules[2 * (t // 2)]) for t in links if t % 2 == TARGET}
-        self.by_id = matched  # the rules of both roles, by identity
+        self.by_id = {id(link_rules[t]): link_rules[t] for t in links}  # both roles
         self.perms, self.modes = {}, {}
         for half in HALVES:
             perms = letters(half) - {"l"}
@@ -67,6 +66,26 @@ def path_facts(product: PathProduct) -> Iterator[tuple[tuple[int, ...], PathFact
                facts(ptags, product.parent_links, pfiles, product.parent))
 
 
+Roles = dict[tuple, tuple[tuple[int, ...], PathFacts, PathFacts]]
+
+
+def link_roles(product: PathProduct) -> tuple[Roles, Roles]:
+    """The paths of ``product`` that can be a new name and those that can be a target,
+    one per set of facts the link decision reads in that role (the first met, so the
+    shortest): (state, the child's facts, the parent's facts)."""
+    news: Roles = {}
+    targets: Roles = {}
+    for state, mine, theirs in path_facts(product):
+        facts = tuple((side.perms[h], side.modes[h]) for side in (mine, theirs) for h in HALVES)
+        if mine.as_new:
+            news.setdefault((frozenset(mine.as_new), frozenset(theirs.as_new), facts),
+                            (state, mine, theirs))
+        if mine.as_target:
+            targets.setdefault((frozenset(mine.as_target), frozenset(theirs.as_target), facts),
+                               (state, mine, theirs))
+    return news, targets
+
+
 def link_decides(new: PathFacts, target: PathFacts, half, memo: dict | None = None) -> bool:
     """What one side's link rules decide for a link from the path ``new`` describes to
     the path ``target`` describes (both facts of the same side). Many pairs of paths
@@ -90,33 +109,23 @@ def check_link_paths(ctx: CheckContext) -> Iterator[object]:
     child_links = pair.child.rules_of(LinkRule)
     if all(rule.deny for rule in child_links):
         return
-    parent_links = pair.parent.rules_of(LinkRule)
     try:
         product = path_product(ctx)
     except BudgetExhausted as exhausted:
         yield Undecided(pair.child.source, f"link rules of {pair.child.name} were not fully "
                                            f"explored: {exhausted} (raise --budget)")
         return
-    search = product.search
-    # Paths that decide alike in either role are one: keep the first (shortest) of each.
-    news: dict[tuple, tuple] = {}
-    targets: dict[tuple, tuple] = {}
-    for state, mine, theirs in path_facts(product):
-        facts = tuple((side.perms[h], side.modes[h]) for side in (mine, theirs) for h in HALVES)
-        if mine.as_new:
-            news.setdefault((frozenset(mine.as_new), frozenset(theirs.as_new), facts),
-                            (search.witness(state), mine, theirs))
-        if mine.as_target:
-            targets.setdefault((frozenset(mine.as_target), frozenset(theirs.as_target), facts),
-                               (search.witness(state), mine, theirs))
+    # Paths that decide alike in either role are one: the first (shortest) stands.
+    news, targets = (sorted(((product.search.witness(state), mine, theirs)
+                             for state, mine, theirs in roles.values()), key=lambda p: len(p[0]))
+                     for roles in link_roles(product))
     done: set[tuple] = set()
     mine_decided: dict = {}
     theirs_decided: dict = {}
     for half in HALVES:
         allow = [r for r in child_links if not r.deny and r.qualifier.covers(half)]
-        for new_path, new_mine, new_theirs in sorted(news.values(), key=lambda p: len(p[0])):
-            for target_path, target_mine, target_theirs in sorted(targets.values(),
-                                                                 key=lambda p: len(p[0])):
+        for new_path, new_mine, new_theirs in news:
+            for target_path, target_mine, target_theirs in targets:
                 if not link_decides(new_mine, target_mine, half, mine_decided) or \
                         link_decides(new_theirs, target_theirs, half, theirs_decided):
                     continue
