@@ -6,11 +6,13 @@ automata cached, the proof redone; warm: the cache the cold run left, whose stor
 result answers) against ``apparmor_parser -QKS`` compiling the same two files: each of
 ``--repeat`` rounds runs them all, and a ratio is the median of the rounds' ratios.
 "load" is a fresh process that only imports lsmsim and reads the two policies: what
-no cold check can do without. Then the scaling of a check against synthetic parents of
-10 ... 10,000 rules (in-process, the exponent fitted on a log-log scale, with the
-compiler's time on the same files), and two cases that used to hang: a parent with
-several hundred literal disk paths under a child glob, and Debian's
-``abstractions/ubuntu-browsers.d/java`` profiles within a permissive parent.
+no cold check can do without. "parse" is less still: a fresh process that only loads
+the shipped Lark parser and parses each file the two policies read, once, building no
+model: the least a front end written with Lark pays. Then the scaling of a check
+against synthetic parents of 10 ... 10,000 rules (in-process, the exponent fitted on
+a log-log scale, with the compiler's time on the same files), and two cases that used
+to hang: a parent with several hundred literal disk paths under a child glob, and
+Debian's ``abstractions/ubuntu-browsers.d/java`` profiles within a permissive parent.
 
 Debian's ``lxc/lxc-default-cgns`` and ``libvirt/TEMPLATE.qemu`` are fetched with
 ``apt-get download`` (liblxc-common, libvirt-daemon-system); rows that need what is
@@ -78,10 +80,15 @@ def _rounds(child: Path, parent: Path, include: list[Path], repeat: int
     load = [sys.executable, "-c", "import sys, lsmsim; include = sys.argv[3:]; "
             "lsmsim.load(sys.argv[1], include); lsmsim.load(sys.argv[2], include)",
             str(child), str(parent), *map(str, include)]
+    files = dict.fromkeys(f for policy in (child, parent)
+                          for f in (str(policy), *lsmsim.load(policy, include).files_read))
+    parse = [sys.executable, "-c", "import sys; from lsmsim.grammars import lark_parser; "
+             "parser = lark_parser('apparmor.lark'); "
+             "[parser.parse(open(f, encoding='utf-8').read()) for f in sys.argv[1:]]", *files]
     compiler = _compiler_argv([child, parent], include)
-    seconds: dict[str, list[float]] = {"cold": [], "proof": [], "warm": [], "load": [],
-                                       "compiler": []}
-    ratios: dict[str, list[float]] = {"cold": [], "proof": [], "warm": [], "load": []}
+    measured = ("cold", "proof", "warm", "load", "parse")
+    seconds: dict[str, list[float]] = {name: [] for name in (*measured, "compiler")}
+    ratios: dict[str, list[float]] = {name: [] for name in measured}
     code = 0
     for _ in range(repeat):
         shutil.rmtree(cache, ignore_errors=True)
@@ -90,7 +97,9 @@ def _rounds(child: Path, parent: Path, include: list[Path], repeat: int
         proof, _ = _seconds(argv, env)
         warm, _ = _seconds(argv, env)
         loaded, _ = _seconds(load, env)
-        for name, value in (("cold", cold), ("proof", proof), ("warm", warm), ("load", loaded)):
+        parsed, _ = _seconds(parse, env)
+        round_seconds = dict(zip(measured, (cold, proof, warm, loaded, parsed)))
+        for name, value in round_seconds.items():
             seconds[name].append(value)
         if compiler is not None:
             runs = [_seconds(a) for a in compiler]
@@ -99,8 +108,7 @@ def _rounds(child: Path, parent: Path, include: list[Path], repeat: int
                 continue
             spent = sum(s for s, _ in runs)
             seconds["compiler"].append(spent)
-            for name, value in (("cold", cold), ("proof", proof), ("warm", warm),
-                                ("load", loaded)):
+            for name, value in round_seconds.items():
                 ratios[name].append(value / spent)
     shutil.rmtree(cache, ignore_errors=True)
     medians = {name: statistics.median(values) for name, values in seconds.items() if values}
@@ -143,9 +151,10 @@ def _debian(work: Path) -> tuple[Path, Path, Path] | str:
 
 
 def table(repeat: int) -> None:
-    print(f"{'child within parent':52} {'verdict':10} {'cold':>7} {'proof':>7} {'warm':>7} "
-          f"{'load':>7} {'compiler':>8} {'cold x':>7} {'proof x':>7} {'warm x':>7} "
-          f"{'load x':>7}")
+    columns = ("cold", "proof", "warm", "load", "parse")
+    print(f"{'child within parent':52} {'verdict':10} "
+          + " ".join(f"{name:>7}" for name in columns) + f" {'compiler':>8} "
+          + " ".join(f"{name + ' x':>7}" for name in columns))
     rows = [(MODELS / "containers" / f"{name}.aa", PARENT, [INCLUDE])
             for name in ("vm-agent-within", "vm-agent-expands", "docker-default", "lxc-default")]
     with tempfile.TemporaryDirectory() as tmp:
@@ -158,11 +167,10 @@ def table(repeat: int) -> None:
             seconds, ratio, code = _rounds(child, parent, include, repeat)
             verdict = {0: "contained", 1: "expansions", 3: "undecided"}.get(code, f"exit {code}")
             name = f"{child.name} / {parent.name}"
-            ratios = (f"{ratio['cold']:7.1f} {ratio['proof']:7.1f} {ratio['warm']:7.1f} "
-                      f"{ratio['load']:7.1f}" if ratio else f"{'-':>7} {'-':>7} {'-':>7} {'-':>7}")
-            print(f"{name:52} {verdict:10} {seconds['cold']:7.2f} {seconds['proof']:7.2f} "
-                  f"{seconds['warm']:7.2f} {seconds['load']:7.2f} "
-                  f"{seconds.get('compiler', float('nan')):8.2f} {ratios}")
+            ratios = " ".join(f"{ratio[c]:7.1f}" if ratio else f"{'-':>7}" for c in columns)
+            print(f"{name:52} {verdict:10} "
+                  + " ".join(f"{seconds[c]:7.2f}" for c in columns)
+                  + f" {seconds.get('compiler', float('nan')):8.2f} {ratios}")
 
 
 def _synthetic(rules: int, seed: int = 7) -> str:
