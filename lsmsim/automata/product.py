@@ -78,9 +78,12 @@ class ProductSearch:
         previous[start] = None
         queue = deque([start])
         alive = self._liveness()
-        dfas = [c.dfa for c in self.components]
-        tables = [dfa.rows for dfa in dfas]  # grown in place as states are added
-        pick, representative = self._pick, self.representative
+        # Each component state's row read in the joint classes, made once: a component
+        # state recurs in many product states (lxc-default's 7,700 within libvirt-qemu
+        # hold 4,300 component states).
+        spread = [{} for _ in self.components]
+        make = [self._spread_row(k, table) for k, table in enumerate(spread)]
+        representative = self.representative
         budget, popleft, append = self.budget, queue.popleft, queue.append
         while queue:
             state = popleft()
@@ -90,18 +93,26 @@ class ProductSearch:
             yield state
             if alive is not None and not alive(state):
                 continue
-            rows = [table[s] for table, s in zip(tables, state)]
-            if None in rows:
-                rows = [dfa.row(s) for dfa, s in zip(dfas, state)]
             # Joint classes come in the order of their most readable byte: the first
             # class that leads to a successor names it, as the witness should. A row
             # has a few distinct successors among many classes: they are told apart
             # at C speed, and only a new one looks for its first class.
-            joint = list(zip(*[p(row) for p, row in zip(pick, rows)]))
+            joint = list(zip(*[table.get(s) or new(s)
+                               for table, new, s in zip(spread, make, state)]))
             for successor in dict.fromkeys(joint):
                 if successor not in previous:
                     previous[successor] = (state, representative[joint.index(successor)])
                     append(successor)
+
+    def _spread_row(self, k: int, table: dict[int, tuple[int, ...]]
+                    ) -> Callable[[int], tuple[int, ...]]:
+        """The maker of component ``k``'s rows in the joint classes, kept in ``table``."""
+        row, pick = self.components[k].dfa.row, self._pick[k]
+
+        def new(state: int) -> tuple[int, ...]:
+            spread = table[state] = pick(row(state))
+            return spread
+        return new
 
     def _liveness(self) -> Callable[[tuple[int, ...]], bool] | None:
         """The test that a product state is worth expanding (None: every state is):
