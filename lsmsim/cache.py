@@ -18,6 +18,7 @@ from . import __version__
 from .automata.profile import AutomatonCache
 from .cache_dir import (code_fingerprint, default_directory, file_digest, folder_listing,
                         read_entry, write_entry)
+from .errors import recorded_warnings
 
 FORMAT = 3
 
@@ -73,12 +74,8 @@ class PolicyCache:
                 warnings.warn(warning)
             self._entries[id(entry.policy)] = (file, entry)
             return entry.policy
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with recorded_warnings() as caught:
             policy = loader()
-        for warning in caught:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename,
-                                   warning.lineno)
         read = [str(path), *getattr(policy, "files_read", ())]
         folders = tuple(getattr(policy, "folders_consulted", ()))
         entry = _Entry(FORMAT, {f: file_digest(f) for f in dict.fromkeys(read)}, folders,

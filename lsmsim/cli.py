@@ -12,7 +12,7 @@ import warnings
 from pathlib import Path
 
 from . import __version__
-from .errors import LsmsimError, PolicyWarning, UsageError
+from .errors import LsmsimError, PolicyWarning, UsageError, recorded_warnings
 from .interrupt import solver_interrupts
 from .batch import many_children
 from .report import FORMAT_NAMES
@@ -248,15 +248,11 @@ def _check(args) -> int:
     from . import api
     from .batch import Run
     cache = None if args.no_cache else _policy_cache()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with recorded_warnings() as caught:
         child = api.load(args.child[0], args.include, args.lsm, cache=cache)
         parent = api.load(args.parent, args.include, args.lsm, cache=cache)
         result = api.check(child, parent, args.child_profile, args.parent_profile,
                            cache=cache, jobs=_jobs(args), **kwargs)
-    for warning in caught:
-        warnings.warn_explicit(warning.message, warning.category, warning.filename,
-                               warning.lineno)
     if results is not None:
         results.put(key, result, (child, parent),
                     [str(w.message) for w in caught if issubclass(w.category, PolicyWarning)])

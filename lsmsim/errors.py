@@ -1,7 +1,10 @@
 """Errors that carry a source position, so every message reads ``file:line:col: message``."""
 from __future__ import annotations
 
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 
 @dataclass(frozen=True)
@@ -49,3 +52,15 @@ class UsageError(LsmsimError):
 class PolicyWarning(UserWarning):
     """Something in the input a user should know about that does not stop the analysis
     (a file an include skipped); the message starts with ``file:line:col``."""
+
+
+@contextmanager
+def recorded_warnings() -> Iterator[list[warnings.WarningMessage]]:
+    """The warnings raised in the block, in a list, each raised again once the block
+    ends: a cache keeps them to repeat when it answers in place of the work."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield caught
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                               warning.lineno)

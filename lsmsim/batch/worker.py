@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from .. import api
-from ..errors import LsmsimError, PolicyWarning
+from ..errors import LsmsimError, PolicyWarning, recorded_warnings
 from ..model.policy import Policy
 from .pairs import EXIT_INTERNAL, EXIT_USAGE, PairReport
 
@@ -78,13 +78,9 @@ def _result(job: CheckJob, child, parent, profile: str | None):
                 for message in stored.warnings:
                     warnings.warn(PolicyWarning(message))
                 return stored.result()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with recorded_warnings() as caught:
         result = api.check(child, parent, profile, job.parent_profile,
                            cache=policy_cache(job.cache), **options)
-    for warning in caught:
-        warnings.warn_explicit(warning.message, warning.category, warning.filename,
-                               warning.lineno)
     if results is not None:
         results.put(key, result, (child, parent),
                     [str(w.message) for w in caught if issubclass(w.category, PolicyWarning)],
