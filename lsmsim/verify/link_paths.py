@@ -86,21 +86,19 @@ def link_roles(product: PathProduct) -> tuple[Roles, Roles]:
     return news, targets
 
 
-def link_decides(new: PathFacts, target: PathFacts, half, memo: dict | None = None) -> bool:
+def link_decides(new: PathFacts, target: PathFacts, half, memo: dict) -> bool:
     """What one side's link rules decide for a link from the path ``new`` describes to
     the path ``target`` describes (both facts of the same side). Many pairs of paths
     match the same rules with the same subset outcome: ``memo`` (one per side) keeps
     each decision."""
-    keys = new.as_new & target.as_target
+    keys = frozenset(new.as_new & target.as_target)
     on_new, on_target = new.perms[half], target.perms[half]
     subset = on_new <= on_target and ("x" not in on_new
                                       or exec_subset(new.modes[half], target.modes[half]))
-    key = (frozenset(keys), half, subset)
-    found = memo.get(key) if memo is not None else None
+    found = memo.get((keys, half, subset))
     if found is None:
-        found = link_allowed([new.by_id[k] for k in keys], half, lambda: subset, matching)
-        if memo is not None:
-            memo[key] = found
+        found = memo[(keys, half, subset)] = link_allowed(
+            [new.by_id[k] for k in keys], half, lambda: subset, matching)
     return found
 
 
