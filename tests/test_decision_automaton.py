@@ -7,8 +7,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lsmsim.automata.dfa import START, LazyDFA
-from lsmsim.automata.nfa import TaggedNFA, utf8
+from lsmsim.automata.dfa import LazyDFA
+from lsmsim.automata.nfa import TaggedNFA
 from lsmsim.automata.profile import decision_automaton, file_automaton
 from lsmsim.errors import PolicyError
 from lsmsim.model.decision import (exec_applies, exec_deciders, file_decision_key,
@@ -17,18 +17,11 @@ from lsmsim.model.regex import Lit, Seq, Star
 from lsmsim.model.rules import FileRule, Half
 
 from .conftest import INCLUDE, MODELS
-from .helpers import load_text
+from .helpers import build_every_state, dfa_state, load_text
 from .strategies import file_rule_lines, paths
 
 EXEC_LINES = ["/usr/bin/a ix,", "/usr/bin/* ix,", "/usr/bin/* px,", "/usr/** cx,", "/usr/bin/a Px,",
               "/usr/bin/{a,b} ux,", "owner /usr/bin/* ix,", "deny /usr/bin/b x,"]
-
-
-def _state(dfa: LazyDFA, text: str) -> int:
-    state = START
-    for byte in utf8(text):
-        state = dfa.row(state)[dfa.nfa.class_of[byte]]
-    return state
 
 
 def _decision(rules, half: Half) -> tuple:
@@ -59,7 +52,7 @@ def test_decides_as_the_rules_do(lines, texts):
         return
     automaton = decision_automaton(rules)
     for text in texts:
-        state = _state(automaton.dfa, text)
+        state = dfa_state(automaton.dfa, text)
         by_glob = [r for r in rules if r.glob.matches(text)]
         for half in (Half.OWNER, Half.OTHER):
             assert _decision(automaton.matched(state), half) == _decision(by_glob, half), text
@@ -76,14 +69,14 @@ def test_one_rule_stands_for_each_decision_in_policy_order():
     assert len({file_decision_key(r) for r in rules}) == 3
 
 
-def test_alike_endings_lead_to_one_state():
+def test_alike_endings_lead_to_onedfa_state():
     # Past their different prefixes, /usr/lib/** and /usr/share/** decide alike on
     # every longer path: one DFA state, where a rule-by-rule automaton has two.
     rules = _rules(["/usr/lib/** r,", "/usr/share/** r,", "/usr/bin/* rix,"])
     shared = decision_automaton(rules).dfa
-    assert _state(shared, "/usr/lib/x") == _state(shared, "/usr/share/x")
+    assert dfa_state(shared, "/usr/lib/x") == dfa_state(shared, "/usr/share/x")
     plain = file_automaton(rules).dfa
-    assert _state(plain, "/usr/lib/x") != _state(plain, "/usr/share/x")
+    assert dfa_state(plain, "/usr/lib/x") != dfa_state(plain, "/usr/share/x")
 
 
 def test_repetition_of_several_characters_falls_back_to_the_plain_automaton():
@@ -92,7 +85,7 @@ def test_repetition_of_several_characters_falls_back_to_the_plain_automaton():
     nfa = TaggedNFA.shared(expressions, [0, 0, 1])
     dfa = LazyDFA(nfa)
     for text, tags in [("/", {0}), ("/ab", {0}), ("/abab", {0}), ("/b", {1}), ("/a", set())]:
-        assert set(dfa.tags(_state(dfa, text))) == tags, text
+        assert set(dfa.tags(dfa_state(dfa, text))) == tags, text
     assert set(nfa.spans[0]) and set(nfa.spans[1]) and not set(nfa.spans[0]) & set(nfa.spans[1])
 
 
@@ -101,13 +94,8 @@ def test_shipped_parent_needs_fewer_states():
     policy = load(MODELS / "svirt" / "libvirt-qemu.aa", include=[INCLUDE])
     rules = policy.profiles[0].rules_of(FileRule)
 
-    def states(dfa: LazyDFA) -> int:
-        state = 0
-        while state < len(dfa.sets):
-            dfa.row(state)
-            state += 1
-        return len(dfa.sets)
-    plain, shared = states(file_automaton(rules).dfa), states(decision_automaton(rules).dfa)
+    plain = build_every_state(file_automaton(rules).dfa)
+    shared = build_every_state(decision_automaton(rules).dfa)
     assert shared < 0.8 * plain, (shared, plain)
 
 
@@ -118,7 +106,7 @@ def test_an_exact_exec_rule_is_not_stood_in_for_by_a_glob():
     automaton = decision_automaton(rules)
     for text in ("/usr/bin/a", "/usr/bin/b", "/usr/c"):
         by_glob = [r for r in rules if r.glob.matches(text)]
-        assert _decision(automaton.matched(_state(automaton.dfa, text)), Half.OTHER) == \
+        assert _decision(automaton.matched(dfa_state(automaton.dfa, text)), Half.OTHER) == \
             _decision(by_glob, Half.OTHER), text
     assert _decision([r for r in rules if r.glob.matches("/usr/bin/a")], Half.OTHER)[1] == \
         frozenset({"px"})

@@ -10,9 +10,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import lsmsim
-from lsmsim.automata.dfa import START, LazyDFA
+from lsmsim.automata.dfa import LazyDFA
 from lsmsim.automata.encodings import MOUNT_CLASS
-from lsmsim.automata.nfa import TaggedNFA, min_length, utf8
+from lsmsim.automata.nfa import TaggedNFA, min_length
 from lsmsim.errors import PolicyError
 from lsmsim.model.mount import (BIND, MOVE, PRIVATE, RDONLY, REC, REMOUNT, MountRequest,
                                 MountRule)
@@ -25,7 +25,7 @@ from lsmsim.verify.mount_space import MountSpace
 from lsmsim.verify.prover import Prover
 from lsmsim.verify.string_check import _explore, split_signatures
 
-from .helpers import load_text
+from .helpers import dfa_state, load_text
 from .mount_strategies import mount_requests, mount_rule_lines
 
 
@@ -231,10 +231,7 @@ def _fields_of(request: MountRequest) -> tuple[str, ...]:
 def _matched(expressions, text: str) -> frozenset[int]:
     """The indices of ``expressions`` that match ``text``, read on their DFA."""
     dfa = LazyDFA(TaggedNFA.of(list(expressions)))
-    state = START
-    for byte in utf8(text):
-        state = dfa.row(state)[dfa.nfa.class_of[byte]]
-    return dfa.tags(state)
+    return dfa.tags(dfa_state(dfa, text))
 
 
 @settings(max_examples=200, deadline=None)

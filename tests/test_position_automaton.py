@@ -9,21 +9,15 @@ from statistics import mean
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lsmsim.automata.dfa import START, LazyDFA
-from lsmsim.automata.nfa import TaggedNFA, utf8
+from lsmsim.automata.dfa import LazyDFA
+from lsmsim.automata.nfa import TaggedNFA
 from lsmsim.automata.profile import link_automaton
 from lsmsim.model.glob import Glob
 from lsmsim.model.link import LinkRule
 
 from .conftest import INCLUDE, MODELS
+from .helpers import build_every_state, dfa_state
 from .strategies import globs, paths
-
-
-def _state(dfa: LazyDFA, text: str) -> int:
-    state = START
-    for byte in utf8(text):
-        state = dfa.row(state)[dfa.nfa.class_of[byte]]
-    return state
 
 
 @settings(max_examples=150, deadline=None, derandomize=True,
@@ -39,7 +33,7 @@ def test_each_expression_is_tagged_where_its_glob_matches(pool, picks, texts):
     dfa = LazyDFA(nfa)
     for text in texts:
         expected = {tag for tag, glob in enumerate(chosen) if glob.matches(text)}
-        assert set(dfa.tags(_state(dfa, text))) == expected, text
+        assert set(dfa.tags(dfa_state(dfa, text))) == expected, text
     for tag, glob in enumerate(chosen):
         first = next(t for t, other in enumerate(chosen) if other.text == glob.text)
         assert nfa.spans[tag] == nfa.spans[first]
@@ -58,8 +52,8 @@ def test_an_expression_too_long_to_match_stays_empty_for_every_copy():
     nfa = TaggedNFA.of([long.regex, Glob.parse("/b").regex, long.regex], max_length=10)
     assert not nfa.spans[0] and not nfa.spans[2]
     dfa = LazyDFA(nfa)
-    assert set(dfa.tags(_state(dfa, "/b"))) == {1}
-    assert not dfa.tags(_state(dfa, "/" + "a" * 20))
+    assert set(dfa.tags(dfa_state(dfa, "/b"))) == {1}
+    assert not dfa.tags(dfa_state(dfa, "/" + "a" * 20))
 
 
 def test_lxc_default_link_automaton_holds_its_target_glob_once():
@@ -70,11 +64,8 @@ def test_lxc_default_link_automaton_holds_its_target_glob_once():
     rules = profile.rules_of(LinkRule)
     assert len(rules) > 50
     dfa = link_automaton(rules).dfa
-    state = 0
-    while state < len(dfa.sets):
-        dfa.row(state)
-        state += 1
+    build_every_state(dfa)
     assert mean(len(s) for s in dfa.sets) < 10
     # Every rule's target tag is there on a path any rule could link to.
-    tags = set(dfa.tags(_state(dfa, "/etc/hostname")))
+    tags = set(dfa.tags(dfa_state(dfa, "/etc/hostname")))
     assert {2 * i + 1 for i in range(len(rules))} <= tags
