@@ -54,17 +54,20 @@ def _compiler_argv(files: list[Path], include: list[Path]) -> list[list[str]] | 
              *(f"-I{i}" for i in include), str(file)] for file in files]
 
 
+def _compiled(argvs: list[list[str]]) -> float | None:
+    """Seconds the compiler takes over every file (None: it failed on one)."""
+    runs = [_seconds(argv) for argv in argvs]
+    if any(code != 0 for _, code in runs):
+        return None
+    return sum(seconds for seconds, _ in runs)
+
+
 def _compiler(files: list[Path], include: list[Path], repeat: int) -> float | None:
     argvs = _compiler_argv(files, include)
     if argvs is None:
         return None
-    times = []
-    for _ in range(repeat):
-        runs = [_seconds(argv) for argv in argvs]
-        if any(code != 0 for _, code in runs):
-            return None
-        times.append(sum(seconds for seconds, _ in runs))
-    return statistics.median(times)
+    times = [_compiled(argvs) for _ in range(repeat)]
+    return None if None in times else statistics.median(times)
 
 
 def _rounds(child: Path, parent: Path, include: list[Path], repeat: int
@@ -102,11 +105,10 @@ def _rounds(child: Path, parent: Path, include: list[Path], repeat: int
         for name, value in round_seconds.items():
             seconds[name].append(value)
         if compiler is not None:
-            runs = [_seconds(a) for a in compiler]
-            if any(c != 0 for _, c in runs):
+            spent = _compiled(compiler)
+            if spent is None:
                 compiler = None
                 continue
-            spent = sum(s for s, _ in runs)
             seconds["compiler"].append(spent)
             for name, value in round_seconds.items():
                 ratios[name].append(value / spent)

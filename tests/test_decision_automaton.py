@@ -93,7 +93,6 @@ def test_shipped_parent_needs_fewer_states():
     from lsmsim import load
     policy = load(MODELS / "svirt" / "libvirt-qemu.aa", include=[INCLUDE])
     rules = policy.profiles[0].rules_of(FileRule)
-
     plain = build_every_state(file_automaton(rules).dfa)
     shared = build_every_state(decision_automaton(rules).dfa)
     assert shared < 0.8 * plain, (shared, plain)
