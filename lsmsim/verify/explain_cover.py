@@ -27,7 +27,7 @@ from ..model.task_classes import UsernsRequest, UsernsRule
 from ..simulate.decide import decide
 from .context import CheckContext
 from .file_check import HALVES
-from .link_paths import link_decides, link_roles
+from .link_paths import granted_links, link_roles
 from .named_check import CAPABILITY, NETWORK, Finite
 from .path_check import path_product
 from .string_check import split_signatures
@@ -137,23 +137,12 @@ def cover_links(ctx: CheckContext, coverage: Coverage) -> None:
     news, targets = ([(mine, theirs) for _, mine, theirs in roles.values()]
                      for roles in link_roles(path_product(ctx)))
     by_id = {id(r): r for r in (*child_links, *parent_links)}
-    mine_decided: dict = {}
-    theirs_decided: dict = {}
-    for half in HALVES:
-        allow = {id(r) for r in child_links if not r.deny and r.qualifier.covers(half)}
-        for new_mine, new_theirs in news:
-            as_new = new_mine.as_new & allow
-            if not as_new:
-                continue
-            for target_mine, target_theirs in targets:
-                mine = as_new & target_mine.as_target
-                if not mine or not link_decides(new_mine, target_mine, half, mine_decided):
-                    continue
-                ok = link_decides(new_theirs, target_theirs, half, theirs_decided)
-                givers = [by_id[i] for i in new_theirs.as_new & target_theirs.as_target
-                          if not by_id[i].deny and by_id[i].qualifier.covers(half)]
-                for rule_id in mine:
-                    coverage.grant(by_id[rule_id], "link", "l", half.value, givers, ok)
+    for half, (_, new_theirs), (_, target_theirs), granting, ok in granted_links(
+            news, targets, child_links):
+        givers = [by_id[i] for i in new_theirs.as_new & target_theirs.as_target
+                  if not by_id[i].deny and by_id[i].qualifier.covers(half)]
+        for rule_id in granting:
+            coverage.grant(by_id[rule_id], "link", "l", half.value, givers, ok)
 
 
 # -- classes with few requests: decided one request at a time -------------------------

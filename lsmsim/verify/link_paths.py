@@ -102,6 +102,29 @@ def link_decides(new: PathFacts, target: PathFacts, half, memo: dict) -> bool:
     return found
 
 
+def granted_links(news: list[tuple], targets: list[tuple], child_links: tuple
+                  ) -> Iterator[tuple[Half, tuple, tuple, set[int], bool]]:
+    """Per half, each pair of a new name in ``news`` and a target in ``targets`` (entries
+    of :func:`link_roles`, ending in the child's and the parent's facts) that the
+    child's link rules allow: (half, the new name's entry, the target's entry, the
+    child allow rules matching the pair by identity, whether the parent allows it)."""
+    mine_decided: dict = {}
+    theirs_decided: dict = {}
+    for half in HALVES:
+        allow = {id(r) for r in child_links if not r.deny and r.qualifier.covers(half)}
+        for new in news:
+            new_mine, new_theirs = new[-2:]
+            as_new = new_mine.as_new & allow
+            if not as_new:
+                continue
+            for target in targets:
+                target_mine, target_theirs = target[-2:]
+                granting = as_new & target_mine.as_target
+                if granting and link_decides(new_mine, target_mine, half, mine_decided):
+                    yield half, new, target, granting, link_decides(
+                        new_theirs, target_theirs, half, theirs_decided)
+
+
 def check_link_paths(ctx: CheckContext) -> Iterator[object]:
     pair = ctx.pair
     child_links = pair.child.rules_of(LinkRule)
@@ -118,29 +141,21 @@ def check_link_paths(ctx: CheckContext) -> Iterator[object]:
                              for state, mine, theirs in roles.values()), key=lambda p: len(p[0]))
                      for roles in link_roles(product))
     done: set[tuple] = set()
-    mine_decided: dict = {}
-    theirs_decided: dict = {}
-    for half in HALVES:
-        allow = [r for r in child_links if not r.deny and r.qualifier.covers(half)]
-        for new_path, new_mine, new_theirs in news:
-            for target_path, target_mine, target_theirs in targets:
-                if not link_decides(new_mine, target_mine, half, mine_decided) or \
-                        link_decides(new_theirs, target_theirs, half, theirs_decided):
-                    continue
-                request = LinkRequest(new_path, target_path, half.value == "owner")
-                for rule in allow:
-                    if (id(rule), half) in done or id(rule) not in new_mine.as_new \
-                            or id(rule) not in target_mine.as_target:
-                        continue
-                    done.add((id(rule), half))
-                    if decide(pair.child, request).allowed and \
-                            not decide(pair.parent, request).allowed:
-                        yield Denial(rule.source, request, pair.child.name, pair.parent.name,
-                                     link_denial_reason(pair.parent, request), pair.via)
-                    else:
-                        yield Undecided(rule.source, f"link witness {new_path!r} -> "
-                                                     f"{target_path!r} was not confirmed by "
-                                                     "the simulator")
+    for half, new, target, granting, allowed_above in granted_links(news, targets, child_links):
+        if allowed_above:
+            continue
+        new_path, target_path = new[0], target[0]
+        request = LinkRequest(new_path, target_path, half.value == "owner")
+        for rule in child_links:  # in policy order
+            if id(rule) not in granting or (id(rule), half) in done:
+                continue
+            done.add((id(rule), half))
+            if decide(pair.child, request).allowed and not decide(pair.parent, request).allowed:
+                yield Denial(rule.source, request, pair.child.name, pair.parent.name,
+                             link_denial_reason(pair.parent, request), pair.via)
+            else:
+                yield Undecided(rule.source, f"link witness {new_path!r} -> {target_path!r} "
+                                             "was not confirmed by the simulator")
 
 
 check_link_paths.shares = PathProduct  # it reads the file check's product
